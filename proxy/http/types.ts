@@ -1,0 +1,118 @@
+// The universal HTTP shapes at the runtime boundary: downstream requests in, upstream requests out.
+import type { ClientTlsOptions, Connection, TlsInfo } from "../runtime/types.ts";
+
+/** A header value; repeated headers are arrays. */
+export type HeaderValue = string | string[];
+/**
+ * Lower-case header names to values, without HTTP/2 pseudo-headers. A plain object rather than
+ * `Headers`: Node's codecs produce and consume this shape directly, so the hot path does not convert.
+ */
+export type HeaderMap = Record<string, HeaderValue | undefined>;
+
+/** A streamed body. Adapters may hand over a native stream that is also an AsyncIterable. */
+export type Body = AsyncIterable<Uint8Array>;
+
+export type HttpProtocol = "HTTP/1.0" | "HTTP/1.1" | "HTTP/2";
+
+export interface RequestHead {
+  method: string;
+  scheme: "http" | "https";
+  /** Host header or :authority. */
+  authority: string;
+  /** Path and query, as received. */
+  path: string;
+  headers: HeaderMap;
+}
+
+export interface ResponseHead {
+  status: number;
+  headers: HeaderMap;
+}
+
+export interface DownstreamRequest extends RequestHead {
+  readonly protocol: HttpProtocol;
+  /** null when the request has no body. */
+  readonly body: Body | null;
+  /** Trailers received after the body (HTTP/2, chunked HTTP/1.1); valid once the body is consumed. */
+  trailers(): HeaderMap | undefined;
+  /** Aborted when the downstream peer resets or disconnects. Created lazily by adapters. */
+  readonly signal: AbortSignal;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly tls?: TlsInfo;
+  /**
+   * Present on HTTP/1.1 Upgrade requests (WebSocket): writes the response head (e.g. 101) and hands
+   * the raw downstream connection over to the caller.
+   */
+  readonly upgrade?: (head: ResponseHead) => Connection;
+}
+
+export interface HttpResponse extends ResponseHead {
+  /** null for no body. */
+  body: Body | Uint8Array | string | null;
+  /** Trailers to send after the body (gRPC status); read once the body is fully written. */
+  trailers?: () => HeaderMap | undefined;
+}
+
+export type HttpHandler = (req: DownstreamRequest) => Promise<HttpResponse> | HttpResponse;
+
+export interface HttpServeOptions {
+  readonly protocol: "http1" | "http2";
+  /** Limit on the size of request headers (Envoy's max_request_headers_kb). */
+  readonly maxRequestHeadersKb: number;
+  /** Limit on the number of request headers (Envoy's max_headers_count). */
+  readonly maxHeadersCount: number;
+  /** Close a connection idle for this long (0 = never). */
+  readonly idleTimeoutMs: number;
+  /** Time allowed to receive the full request headers (0 = none). */
+  readonly requestHeadersTimeoutMs: number;
+}
+
+/** One downstream connection being served by the runtime's HTTP codec. */
+export interface HttpConnection {
+  /** Graceful: HTTP/1.1 closes after the in-flight response, HTTP/2 sends GOAWAY. */
+  drain(): void;
+  readonly closed: Promise<void>;
+}
+
+export interface HttpServerRuntime {
+  /** Decodes HTTP on an accepted connection and calls the handler for each request. */
+  serve(conn: Connection, options: HttpServeOptions, handler: HttpHandler): HttpConnection;
+}
+
+export interface UpstreamRequest extends RequestHead {
+  body: Body | Uint8Array | null;
+  /** Abort the request (timeouts, downstream reset). */
+  signal?: AbortSignal;
+}
+
+export interface UpstreamResponse extends ResponseHead {
+  body: Body | null;
+  trailers?: () => HeaderMap | undefined;
+}
+
+export interface UpstreamPoolOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: "http1" | "http2";
+  readonly tls?: ClientTlsOptions;
+  readonly connectTimeoutMs: number;
+  /** Upper bound on connections (HTTP/1.1) to this endpoint. */
+  readonly maxConnections: number;
+  /** Close pooled connections idle for this long. */
+  readonly idleTimeoutMs: number;
+}
+
+/** Connections to one upstream endpoint. Errors reject with a WeftError (upstream_* codes). */
+export interface UpstreamPool {
+  request(req: UpstreamRequest): Promise<UpstreamResponse>;
+  /** Sends an Upgrade request; on 101 returns the raw upstream connection, else the response. */
+  upgrade(req: UpstreamRequest): Promise<{ response: UpstreamResponse; connection: Connection | null }>;
+  close(): Promise<void>;
+}
+
+export interface UpstreamHttpRuntime {
+  createPool(options: UpstreamPoolOptions): UpstreamPool;
+}
