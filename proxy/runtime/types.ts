@@ -112,4 +112,6 @@ export interface Runtime {
   random(): number;
   /** Writes one access-log / diagnostic line. */
   log(line: string): void;
+  /** Reads a file named by config (certificates, EDS files); absent where the runtime has no files. */
+  readonly readTextFile?: (path: string) => Promise<string>;
 }

@@ -14,20 +14,15 @@ export function hash32(input: string | Uint8Array, seed = 0): number {
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  let k = 0;
-  switch (data.length & 3) {
-    case 3:
-      k ^= data[blocks + 2] << 16;
-    // falls through
-    case 2:
-      k ^= data[blocks + 1] << 8;
-    // falls through
-    case 1:
-      k ^= data[blocks];
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, 0x1b873593);
-      h ^= k;
+  const tail = data.length & 3;
+  if (tail !== 0) {
+    let k = data[blocks];
+    if (tail > 1) k |= data[blocks + 1] << 8;
+    if (tail > 2) k |= data[blocks + 2] << 16;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
   }
   h ^= data.length;
   h ^= h >>> 16;

@@ -1,0 +1,50 @@
+// The weft CLI: `weft proxy`, `weft demo`, `weft version`, with --help for each.
+import { parseArgs } from "node:util";
+import { runProxyCommand } from "./cli-proxy.ts";
+import { runDemoCommand } from "./cli-demo.ts";
+import { VERSION } from "./version.ts";
+
+const USAGE = `weft ${VERSION} — a service mesh: one proxy core, Envoy xDS v3 config, Istio's YAML.
+
+Usage: weft <command> [options]
+
+Commands:
+  proxy     Run a sidecar / gateway proxy from an Envoy bootstrap (YAML or JSON).
+  demo      Run a local demo: example upstreams behind a Weft proxy you can curl.
+  version   Print the version.
+
+Run 'weft <command> --help' for a command's options.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "proxy":
+      return await runProxyCommand(rest);
+    case "demo":
+      return await runDemoCommand(rest);
+    case "version":
+    case "--version":
+      console.log(VERSION);
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(`weft: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+/** Parses options strictly; an unknown flag is an error that shows the command's help. */
+export function parseCommandArgs<T extends Parameters<typeof parseArgs>[0]["options"]>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${usage}`);
+    return undefined;
+  }
+}

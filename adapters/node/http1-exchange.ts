@@ -1,0 +1,137 @@
+// Converts node:http's IncomingMessage/ServerResponse to the core's DownstreamRequest and writes HttpResponses back.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { Readable } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import type { DownstreamRequest, HeaderMap, HttpProtocol, HttpResponse, ResponseHead } from "../../proxy/http/types.ts";
+import { normalizeAddress, tlsInfoOf, wrapSocket } from "./connection.ts";
+
+/** Sockets asked to drain: their next response carries `connection: close`. */
+export const drainingSockets = new WeakSet<Socket>();
+
+class NodeDownstreamRequest implements DownstreamRequest {
+  method: string;
+  scheme: "http" | "https";
+  authority: string;
+  path: string;
+  headers: HeaderMap;
+  readonly protocol: HttpProtocol;
+  readonly body: IncomingMessage | null;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly upgrade?: DownstreamRequest["upgrade"];
+  #controller: AbortController | undefined;
+  #req: IncomingMessage;
+
+  constructor(req: IncomingMessage, upgradeSocket?: Socket) {
+    const socket = req.socket;
+    this.#req = req;
+    this.method = req.method ?? "GET";
+    this.scheme = (socket as TLSSocket).encrypted ? "https" : "http";
+    this.authority = req.headers.host ?? "";
+    this.path = req.url ?? "/";
+    this.headers = req.headers as HeaderMap;
+    this.protocol = req.httpVersion === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
+    this.body = !upgradeSocket && hasBody(req) ? req : null;
+    this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = normalizeAddress(socket.localAddress);
+    this.localPort = socket.localPort ?? 0;
+    if (upgradeSocket) {
+      this.upgrade = (head: ResponseHead) => {
+        (upgradeSocket as Socket & { weftUpgraded?: boolean }).weftUpgraded = true;
+        upgradeSocket.write(serializeHead(head));
+        return wrapSocket(upgradeSocket);
+      };
+    }
+  }
+
+  get tls() {
+    const socket = this.#req.socket as TLSSocket;
+    return socket.encrypted ? tlsInfoOf(socket) : undefined;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      const controller = this.#controller = new AbortController();
+      const socket = this.#req.socket;
+      const abort = () => controller.abort(new Error("downstream disconnected"));
+      if (socket.destroyed) abort();
+      else socket.once("close", abort);
+    }
+    return this.#controller.signal;
+  }
+
+  trailers(): HeaderMap | undefined {
+    const t = this.#req.trailers;
+    return t && Object.keys(t).length ? (t as HeaderMap) : undefined;
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const te = req.headers["transfer-encoding"];
+  if (te !== undefined) return true;
+  const cl = req.headers["content-length"];
+  return cl !== undefined && cl !== "0";
+}
+
+export function createDownstreamRequest(req: IncomingMessage, _res?: ServerResponse, upgradeSocket?: Socket) {
+  return new NodeDownstreamRequest(req, upgradeSocket);
+}
+
+export function serializeHead(head: ResponseHead): string {
+  let out = `HTTP/1.1 ${head.status} ${head.status === 101 ? "Switching Protocols" : "OK"}\r\n`;
+  for (const name in head.headers) {
+    const value = head.headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out += `${name}: ${v}\r\n`;
+    else out += `${name}: ${value}\r\n`;
+  }
+  return out + "\r\n";
+}
+
+/** Writes a core response to node's ServerResponse, streaming bodies with back-pressure. */
+export function writeResponse(res: ServerResponse, response: HttpResponse): void {
+  if (drainingSockets.has(res.socket as Socket)) res.shouldKeepAlive = false;
+  const { body } = response;
+  const headers = response.headers;
+  try {
+    res.writeHead(response.status, headers as Record<string, string | string[]>);
+  } catch (err) {
+    res.writeHead(502, { "content-type": "text/plain" });
+    res.end(`invalid upstream response header: ${(err as Error).message}\n`);
+    destroyBody(body);
+    return;
+  }
+  if (body === null) {
+    res.end();
+  } else if (typeof body === "string" || body instanceof Uint8Array) {
+    res.end(body);
+  } else if (body instanceof Readable) {
+    body.on("error", (err) => res.destroy(err));
+    res.once("close", () => {
+      if (!body.readableEnded) body.destroy();
+    });
+    body.pipe(res);
+  } else {
+    pumpIterable(body, res);
+  }
+}
+
+async function pumpIterable(body: AsyncIterable<Uint8Array>, res: ServerResponse) {
+  try {
+    for await (const chunk of body) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+      if (res.destroyed) return;
+    }
+    res.end();
+  } catch (err) {
+    res.destroy(err as Error);
+  }
+}
+
+function destroyBody(body: HttpResponse["body"]) {
+  if (body instanceof Readable) body.destroy();
+}

@@ -1,0 +1,147 @@
+// HTTP/2 downstream codec (h2c prior knowledge and TLS+ALPN h2): node:http2 streams ↔ the core's handler.
+import {
+  constants,
+  createServer,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
+import { Readable } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import type { DownstreamRequest, HeaderMap, HttpConnection, HttpHandler, HttpResponse, HttpServeOptions } from "../../proxy/http/types.ts";
+import type { Connection } from "../../proxy/runtime/types.ts";
+import { normalizeAddress, socketOf, tlsInfoOf } from "./connection.ts";
+
+const servers = new WeakMap<HttpHandler, Map<string, Http2Server>>();
+
+/** Connection-specific headers that HTTP/2 forbids (RFC 9113 §8.2.2). */
+const forbidden = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"]);
+
+function serverFor(options: HttpServeOptions, handler: HttpHandler): Http2Server {
+  const key = `${options.maxRequestHeadersKb}/${options.maxHeadersCount}/${options.idleTimeoutMs}`;
+  let byKey = servers.get(handler);
+  if (!byKey) servers.set(handler, byKey = new Map());
+  let server = byKey.get(key);
+  if (server) return server;
+  server = createServer({
+    maxHeaderListPairs: options.maxHeadersCount + 4,
+    settings: { maxHeaderListSize: options.maxRequestHeadersKb * 1024, enablePush: false },
+    maxSessionMemory: 64,
+  });
+  server.on("stream", (stream, headers, flags) => onStream(stream, headers, flags, handler));
+  server.on("sessionError", () => {});
+  if (options.idleTimeoutMs) server.setTimeout(options.idleTimeoutMs, () => {});
+  byKey.set(key, server);
+  return server;
+}
+
+function onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, handler: HttpHandler) {
+  stream.on("error", () => {});
+  const request = toDownstreamRequest(stream, headers, flags);
+  Promise.resolve().then(() => handler(request)).then(
+    (response) => respond(stream, response),
+    () => {
+      if (!stream.headersSent && !stream.destroyed) stream.respond({ ":status": 500 }, { endStream: true });
+      else stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    },
+  );
+}
+
+function toDownstreamRequest(stream: ServerHttp2Stream, h: IncomingHttpHeaders, flags: number): DownstreamRequest {
+  const headers: HeaderMap = {};
+  for (const name in h) if (name.charCodeAt(0) !== 58 /* : */) headers[name] = h[name];
+  const socket = stream.session?.socket;
+  let trailers: HeaderMap | undefined;
+  stream.once("trailers", (t: IncomingHttpHeaders) => trailers = t as HeaderMap);
+  let controller: AbortController | undefined;
+  const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+  return {
+    method: h[":method"] ?? "GET",
+    scheme: h[":scheme"] === "https" ? "https" : "http",
+    authority: h[":authority"] ?? (h.host as string | undefined) ?? "",
+    path: h[":path"] ?? "/",
+    headers,
+    protocol: "HTTP/2",
+    body: endStream ? null : stream,
+    trailers: () => trailers,
+    get signal() {
+      if (!controller) {
+        const c = controller = new AbortController();
+        if (stream.destroyed) c.abort(new Error("downstream reset"));
+        else stream.once("close", () => stream.rstCode !== constants.NGHTTP2_NO_ERROR && c.abort(new Error("downstream reset")));
+      }
+      return controller.signal;
+    },
+    remoteAddress: normalizeAddress(socket?.remoteAddress),
+    remotePort: socket?.remotePort ?? 0,
+    localAddress: normalizeAddress(socket?.localAddress),
+    localPort: socket?.localPort ?? 0,
+    get tls() {
+      return (socket as TLSSocket | undefined)?.encrypted ? tlsInfoOf(socket as TLSSocket) : undefined;
+    },
+  };
+}
+
+function respond(stream: ServerHttp2Stream, response: HttpResponse) {
+  if (stream.destroyed || stream.closed) {
+    if (response.body instanceof Readable) response.body.destroy();
+    return;
+  }
+  const out: OutgoingHttpHeaders = { ":status": response.status };
+  for (const name in response.headers) {
+    if (!forbidden.has(name)) out[name] = response.headers[name];
+  }
+  const { body } = response;
+  const wantTrailers = response.trailers !== undefined;
+  try {
+    stream.respond(out, { endStream: body === null && !wantTrailers, waitForTrailers: wantTrailers });
+  } catch (err) {
+    stream.respond({ ":status": 502 }, { endStream: true });
+    return;
+  }
+  if (wantTrailers) {
+    stream.once("wantTrailers", () => {
+      const t = response.trailers?.();
+      const filtered: OutgoingHttpHeaders = {};
+      if (t) for (const name in t) if (!forbidden.has(name)) filtered[name] = t[name];
+      stream.sendTrailers(filtered);
+    });
+  }
+  if (body === null) {
+    if (wantTrailers) stream.end();
+  } else if (typeof body === "string" || body instanceof Uint8Array) {
+    stream.end(body);
+  } else if (body instanceof Readable) {
+    body.on("error", () => stream.close(constants.NGHTTP2_INTERNAL_ERROR));
+    stream.once("close", () => !body.readableEnded && body.destroy());
+    body.pipe(stream);
+  } else {
+    (async () => {
+      for await (const chunk of body) {
+        if (!stream.write(chunk)) await new Promise((resolve) => stream.once("drain", resolve));
+      }
+      stream.end();
+    })().catch(() => stream.close(constants.NGHTTP2_INTERNAL_ERROR));
+  }
+}
+
+export function serveHttp2(conn: Connection, options: HttpServeOptions, handler: HttpHandler): HttpConnection {
+  const socket = socketOf(conn);
+  const server = serverFor(options, handler);
+  let session: Http2Session | undefined;
+  const onSession = (s: Http2Session) => {
+    if (s.socket === socket || (s.socket as unknown as { _parent?: unknown })?._parent === socket) session = s;
+  };
+  server.on("session", onSession);
+  server.emit("connection", socket);
+  server.off("session", onSession);
+  return {
+    drain() {
+      session?.goaway(constants.NGHTTP2_NO_ERROR);
+      session?.close();
+    },
+    closed: conn.closed,
+  };
+}

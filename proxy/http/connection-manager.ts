@@ -1,0 +1,173 @@
+// The HTTP connection manager: per-request headers (request id, XFF), routing, local replies, stats, access log.
+import type { HttpConnectionManager } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
+import { HttpConnectionManager_CodecType as CodecType } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { ClusterManager } from "../cluster/cluster-manager.ts";
+import { declareCounters, recordValue, type StatsStore } from "../stats/stats-store.ts";
+import { durationMs } from "../duration.ts";
+import type { DownstreamRequest, HttpHandler, HttpResponse, HttpServeOptions, UpstreamRequest } from "./types.ts";
+import { forwardableHeaders } from "./hop-by-hop.ts";
+import { localReply, type ResponseFlag } from "./local-reply.ts";
+import type { RouteResolver } from "./route-decision.ts";
+import { forward } from "./router.ts";
+import { proxyUpgrade } from "./upgrade.ts";
+import { createAccessLogger, type AccessLogger } from "./access-log.ts";
+
+const HCM_COUNTERS = [
+  "downstream_rq_total",
+  "downstream_rq_1xx",
+  "downstream_rq_2xx",
+  "downstream_rq_3xx",
+  "downstream_rq_4xx",
+  "downstream_rq_5xx",
+  "downstream_rq_http1_total",
+  "downstream_rq_http2_total",
+  "downstream_rq_ws_on_non_ws_route",
+  "downstream_rq_timeout",
+  "no_route",
+  "no_cluster",
+  "rq_direct_response",
+  "rq_redirect",
+  "upgrades_total",
+] as const;
+
+export interface ConnectionManagerDeps {
+  readonly runtime: Runtime;
+  readonly clusters: ClusterManager;
+  readonly stats: StatsStore;
+  readonly routes: RouteResolver;
+  readonly accessLog?: boolean;
+}
+
+export interface ConnectionManager {
+  readonly codec: "auto" | "http1" | "http2";
+  readonly serveOptions: Omit<HttpServeOptions, "protocol">;
+  readonly handler: HttpHandler;
+}
+
+export function createConnectionManager(config: HttpConnectionManager, deps: ConnectionManagerDeps): ConnectionManager {
+  const { runtime, clusters, routes } = deps;
+  const prefix = `http.${config.statPrefix}.`;
+  const stats = declareCounters(deps.stats, prefix, HCM_COUNTERS);
+  const active = deps.stats.gauge(prefix + "downstream_rq_active");
+  const rqTime = deps.stats.histogram(prefix + "downstream_rq_time");
+  const flagCounters = new Map<string, { value: number }>();
+  const byClass = [stats.downstream_rq_1xx, stats.downstream_rq_1xx, stats.downstream_rq_2xx, stats.downstream_rq_3xx, stats.downstream_rq_4xx, stats.downstream_rq_5xx];
+  const useRemoteAddress = config.useRemoteAddress ?? false;
+  const appendXff = useRemoteAddress && !config.skipXffAppend;
+  const generateRequestId = config.generateRequestId ?? true;
+  const websocketEnabled = config.upgradeConfigs.some((u) => u.upgradeType.toLowerCase() === "websocket" && (u.enabled ?? true));
+  const serverName = config.serverName || "weft";
+  const log: AccessLogger | undefined = deps.accessLog ? createAccessLogger(runtime) : undefined;
+  const clock = runtime.clock;
+
+  const finish = (req: DownstreamRequest, res: HttpResponse, start: number, flags: readonly ResponseFlag[], upstream?: string) => {
+    active.value--;
+    byClass[(res.status / 100) | 0]?.value !== undefined && byClass[(res.status / 100) | 0].value++;
+    const elapsed = clock.now() - start;
+    recordValue(rqTime, elapsed);
+    for (const f of flags) {
+      let c = flagCounters.get(f);
+      if (!c) flagCounters.set(f, c = deps.stats.counter(`${prefix}response_flags.${f}`));
+      c.value++;
+    }
+    log?.(req, res.status, flags, elapsed, upstream);
+    res.headers["server"] = serverName;
+    return res;
+  };
+
+  const handler: HttpHandler = async (req) => {
+    const start = clock.now();
+    stats.downstream_rq_total.value++;
+    active.value++;
+    if (req.protocol === "HTTP/2") stats.downstream_rq_http2_total.value++;
+    else stats.downstream_rq_http1_total.value++;
+
+    const decision = routes.resolve(req, runtime.random);
+    if (!decision) {
+      stats.no_route.value++;
+      return finish(req, localReply(req, 404, "route not found"), start, ["NR"]);
+    }
+    if (decision.kind === "direct") {
+      stats.rq_direct_response.value++;
+      const body = decision.body ?? null;
+      const headers = body === null ? {} : { "content-type": "text/plain" };
+      decision.mutateResponse(headers);
+      return finish(req, { status: decision.status, headers, body }, start, []);
+    }
+    if (decision.kind === "redirect") {
+      stats.rq_redirect.value++;
+      const headers = { location: decision.location };
+      decision.mutateResponse(headers);
+      return finish(req, { status: decision.status, headers, body: null }, start, []);
+    }
+    const cluster = clusters.get(decision.cluster);
+    if (!cluster) {
+      stats.no_cluster.value++;
+      return finish(req, localReply(req, 503, `cluster ${decision.cluster} not found`), start, ["NC"]);
+    }
+    const isUpgrade = req.upgrade !== undefined;
+    if (isUpgrade && !(websocketEnabled && decision.websocket)) {
+      stats.downstream_rq_ws_on_non_ws_route.value++;
+      return finish(req, localReply(req, 403, "upgrade not allowed on this route"), start, []);
+    }
+    const headers = forwardableHeaders(req.headers, isUpgrade);
+    if (generateRequestId && !headers["x-request-id"]) headers["x-request-id"] = crypto.randomUUID();
+    if (appendXff) {
+      const xff = headers["x-forwarded-for"];
+      headers["x-forwarded-for"] = xff ? `${xff}, ${req.remoteAddress}` : req.remoteAddress;
+    }
+    if (useRemoteAddress || !headers["x-forwarded-proto"]) headers["x-forwarded-proto"] = req.scheme;
+    const upstream: UpstreamRequest = {
+      method: req.method,
+      scheme: req.scheme,
+      authority: req.authority,
+      path: req.path,
+      headers,
+      body: req.body,
+    };
+    headers["host"] = req.authority;
+    decision.prepareRequest(upstream);
+    if (upstream.authority !== req.authority) headers["host"] = upstream.authority;
+
+    if (isUpgrade) {
+      stats.upgrades_total.value++;
+      const result = await proxyUpgrade(runtime, cluster, req, upstream, decision.hash);
+      if (result.response) return finish(req, result.response, start, result.flags);
+      return finish(req, { status: 101, headers: {}, body: null }, start, []);
+    }
+
+    const result = await forward(runtime, cluster, upstream, decision);
+    if (!result.ok) {
+      if (result.error.code === "upstream_timeout") stats.downstream_rq_timeout.value++;
+      const reply = localReply(req, statusFor(result.flags[0]), result.error.message);
+      return finish(req, reply, start, result.flags, cluster.name);
+    }
+    const res = result.response;
+    const resHeaders = forwardableHeaders(res.headers);
+    decision.mutateResponse(resHeaders);
+    return finish(req, { status: res.status, headers: resHeaders, body: res.body, trailers: res.trailers }, start, [], `${result.host.key}`);
+  };
+
+  return {
+    codec: config.codecType === CodecType.HTTP1 ? "http1" : config.codecType === CodecType.HTTP2 ? "http2" : "auto",
+    serveOptions: {
+      maxRequestHeadersKb: config.maxRequestHeadersKb ?? 60,
+      maxHeadersCount: config.commonHttpProtocolOptions?.maxHeadersCount ?? 100,
+      idleTimeoutMs: durationMs(config.commonHttpProtocolOptions?.idleTimeout, 3_600_000),
+      requestHeadersTimeoutMs: durationMs(config.requestHeadersTimeout, 0),
+    },
+    handler,
+  };
+}
+
+function statusFor(flag: ResponseFlag | undefined): number {
+  switch (flag) {
+    case "UT":
+      return 504;
+    case "UPE":
+      return 502;
+    default:
+      return 503;
+  }
+}
