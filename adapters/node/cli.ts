@@ -1,5 +1,5 @@
 // The weft CLI: `weft proxy`, `weft demo`, `weft version`, with --help for each.
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { runProxyCommand } from "./cli-proxy.ts";
 import { runDemoCommand } from "./cli-demo.ts";
 import { VERSION } from "./version.ts";
@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Parses options strictly; an unknown flag is an error that shows the command's help. */
-export function parseCommandArgs<T extends Parameters<typeof parseArgs>[0]["options"]>(argv: string[], options: T, usage: string) {
+export function parseCommandArgs(argv: string[], options: NonNullable<ParseArgsConfig["options"]>, usage: string) {
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
   } catch (err) {

@@ -68,7 +68,7 @@ export async function startNodeProxy(options: StartOptions): Promise<RunningProx
     async stop(drainMs) {
       await proxy.drain(drainMs);
       adminServer?.close();
-      adminServer?.closeAllConnections?.();
+      (adminServer as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
     },
     onQuit: (fn) => quitters.push(fn),
   };

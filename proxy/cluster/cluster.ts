@@ -70,7 +70,7 @@ export async function createCluster(config: Cluster, runtime: Runtime, store: St
   const stats = declareCounters(store, `cluster.${name}.`, CLUSTER_COUNTERS);
   const membership = store.gauge(`cluster.${name}.membership_total`);
   const healthyGauge = store.gauge(`cluster.${name}.membership_healthy`);
-  const { policy, options } = createLoadBalancerPolicy(config);
+  const { policy, options } = createLoadBalancerPolicy(config, field);
   const lbOptions = { ...options, random: runtime.random };
   const protocol = upstreamProtocol(config, field);
   const connectTimeoutMs = durationMs(config.connectTimeout, 5000);

@@ -33,7 +33,6 @@ const HEADER_MUTATIONS = `request_headers_to_add request_headers_to_remove
 const UPSTREAM_OPTIONS = `set it in typed_extension_protocol_options["${UPSTREAM_HTTP}"] instead`;
 const NO_PER_FILTER_CONFIG = "per-route filter config is not supported (the router is the only HTTP filter)";
 const NO_SDS = "SDS is not supported yet; put the certificate inline in tls_certificates";
-const DEPRECATED_MATCH = "deprecated in Envoy; use string_match instead";
 
 /** The table, keyed by full message type name. Every message reachable through a supported field needs an entry. */
 export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
@@ -192,7 +191,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     ignored: "metadata alt_stat_name",
     values: {
       type: "STATIC STRICT_DNS LOGICAL_DNS EDS",
-      lb_policy: "ROUND_ROBIN LEAST_REQUEST RANDOM RING_HASH MAGLEV",
+      lb_policy: "ROUND_ROBIN LEAST_REQUEST RANDOM RING_HASH MAGLEV LOAD_BALANCING_POLICY_CONFIG",
     },
     anyTypes: { typed_extension_protocol_options: UPSTREAM_HTTP },
     unsupported: {
@@ -221,24 +220,23 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     },
   },
   "envoy.config.core.v3.AggregatedConfigSource": { supported: "" },
-  "envoy.config.cluster.v3.Cluster.RingHashLbConfig": {
-    supported: "minimum_ring_size maximum_ring_size hash_function",
-    values: { hash_function: "XX_HASH" },
-  },
+  // hash_function only moves hosts on the ring; Weft always places them with MurmurHash3 (proxy/cluster/lb)
+  "envoy.config.cluster.v3.Cluster.RingHashLbConfig": { supported: "minimum_ring_size maximum_ring_size hash_function" },
   "envoy.config.cluster.v3.Cluster.MaglevLbConfig": { supported: "table_size" },
-  "envoy.config.cluster.v3.Cluster.LeastRequestLbConfig": { supported: "choice_count" },
+  "envoy.config.cluster.v3.Cluster.LeastRequestLbConfig": { supported: "choice_count active_request_bias" },
+  "envoy.config.core.v3.RuntimeDouble": { supported: "default_value", ignored: "runtime_key" },
   "envoy.config.cluster.v3.Cluster.RoundRobinLbConfig": { supported: "" },
   "envoy.config.cluster.v3.LoadBalancingPolicy": { supported: "policies" },
   "envoy.config.cluster.v3.LoadBalancingPolicy.Policy": { supported: "typed_extension_config" },
   // Reached only through LoadBalancingPolicy.Policy today: if another supported field uses it, widen anyTypes.
   "envoy.config.core.v3.TypedExtensionConfig": { supported: "name typed_config", anyTypes: { typed_config: LB_POLICIES } },
   [`${LB}.round_robin.v3.RoundRobin`]: { supported: "" },
-  [`${LB}.least_request.v3.LeastRequest`]: { supported: "choice_count" },
-  [`${LB}.random.v3.Random`]: { supported: "" },
-  [`${LB}.ring_hash.v3.RingHash`]: {
-    supported: "hash_function minimum_ring_size maximum_ring_size",
-    values: { hash_function: "DEFAULT_HASH XX_HASH" },
+  [`${LB}.least_request.v3.LeastRequest`]: {
+    supported: "choice_count active_request_bias selection_method",
+    values: { selection_method: "N_CHOICES" },
   },
+  [`${LB}.random.v3.Random`]: { supported: "" },
+  [`${LB}.ring_hash.v3.RingHash`]: { supported: "hash_function minimum_ring_size maximum_ring_size" },
   [`${LB}.maglev.v3.Maglev`]: { supported: "table_size" },
   [UPSTREAM_HTTP]: {
     supported: "explicit_http_config use_downstream_protocol_config",
@@ -264,18 +262,18 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     unsupported: { endpoint_name: "named endpoints are not supported; inline the endpoint" },
   },
   "envoy.config.endpoint.v3.Endpoint": { supported: "address", ignored: "hostname" },
-  // ── routes ──
+  // ── routes (proxy/route compiles these; router-side features such as mirroring and hedging are not in yet) ──
   "envoy.config.route.v3.RouteConfiguration": {
-    supported: `name virtual_hosts validate_clusters ${HEADER_MUTATIONS}`,
+    supported: `name virtual_hosts validate_clusters ${HEADER_MUTATIONS} most_specific_header_mutations_wins
+      max_direct_response_body_size_bytes ignore_port_in_host_matching ignore_path_parameters_in_path_matching`,
     ignored: "metadata",
     unsupported: { typed_per_filter_config: NO_PER_FILTER_CONFIG, vhds: "VHDS is not supported" },
   },
   "envoy.config.route.v3.VirtualHost": {
-    supported: `name domains routes ${HEADER_MUTATIONS}`,
+    supported: `name domains routes ${HEADER_MUTATIONS} require_tls retry_policy`,
     ignored: "metadata",
     unsupported: {
       typed_per_filter_config: NO_PER_FILTER_CONFIG,
-      retry_policy: "set retry_policy on each route's action",
       request_mirror_policies: "request mirroring is not supported yet",
       cors: "CORS is not supported yet",
     },
@@ -293,14 +291,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.config.core.v3.RuntimeFractionalPercent": { supported: "default_value", ignored: "runtime_key" },
   "envoy.type.v3.FractionalPercent": { supported: "numerator denominator" },
   "envoy.config.route.v3.HeaderMatcher": {
-    supported: "name string_match present_match range_match invert_match treat_missing_header_as_empty",
-    unsupported: {
-      exact_match: DEPRECATED_MATCH,
-      safe_regex_match: DEPRECATED_MATCH,
-      prefix_match: DEPRECATED_MATCH,
-      suffix_match: DEPRECATED_MATCH,
-      contains_match: DEPRECATED_MATCH,
-    },
+    // exact_match … contains_match are deprecated in Envoy but still common, so they are honoured too
+    supported: `name string_match present_match range_match invert_match treat_missing_header_as_empty exact_match
+      safe_regex_match prefix_match suffix_match contains_match`,
   },
   "envoy.type.v3.Int64Range": { supported: "start end" },
   "envoy.config.route.v3.QueryParameterMatcher": { supported: "name string_match present_match" },
@@ -308,33 +301,36 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.type.matcher.v3.RegexMatcher": { supported: "regex", ignored: "google_re2" },
   "envoy.type.matcher.v3.RegexMatchAndSubstitute": { supported: "pattern substitution" },
   "envoy.config.route.v3.RouteAction": {
-    supported: `cluster cluster_header weighted_clusters prefix_rewrite regex_rewrite host_rewrite_literal timeout
-      idle_timeout retry_policy hash_policy upgrade_configs`,
+    supported: `cluster cluster_header weighted_clusters prefix_rewrite regex_rewrite host_rewrite_literal
+      host_rewrite_header host_rewrite_path_regex auto_host_rewrite timeout idle_timeout retry_policy hash_policy
+      upgrade_configs`,
     unsupported: {
       request_mirror_policies: "request mirroring is not supported yet",
-      auto_host_rewrite: "use host_rewrite_literal",
       max_stream_duration: "use timeout",
     },
   },
-  "envoy.config.route.v3.WeightedCluster": {
-    supported: "clusters",
-    unsupported: { total_weight: "deprecated in Envoy; remove it (weights are relative)" },
+  "envoy.config.route.v3.WeightedCluster": { supported: "clusters total_weight header_name" },
+  "envoy.config.route.v3.WeightedCluster.ClusterWeight": {
+    supported: `name cluster_header weight host_rewrite_literal ${HEADER_MUTATIONS}`,
+    unsupported: { typed_per_filter_config: NO_PER_FILTER_CONFIG },
   },
-  "envoy.config.route.v3.WeightedCluster.ClusterWeight": { supported: "name weight" },
   "envoy.config.route.v3.RouteAction.UpgradeConfig": { supported: "upgrade_type enabled" },
   "envoy.config.route.v3.RetryPolicy": {
-    supported: "retry_on num_retries per_try_timeout retriable_status_codes retry_back_off",
+    supported: `retry_on num_retries per_try_timeout retriable_status_codes retry_back_off retry_host_predicate
+      host_selection_retry_max_attempts`,
   },
+  // proxy/route/retry-policy.ts accepts only envoy.retry_host_predicates.previous_hosts (by name, no config)
+  "envoy.config.route.v3.RetryPolicy.RetryHostPredicate": { supported: "name" },
   "envoy.config.route.v3.RetryPolicy.RetryBackOff": { supported: "base_interval max_interval" },
   "envoy.config.route.v3.RouteAction.HashPolicy": {
     supported: "header cookie connection_properties query_parameter terminal",
   },
-  "envoy.config.route.v3.RouteAction.HashPolicy.Header": { supported: "header_name" },
+  "envoy.config.route.v3.RouteAction.HashPolicy.Header": { supported: "header_name regex_rewrite" },
   "envoy.config.route.v3.RouteAction.HashPolicy.Cookie": {
     supported: "name",
     unsupported: {
-      ttl: "generating hash cookies is not supported; the hash uses an existing cookie",
-      path: "generating hash cookies is not supported; the hash uses an existing cookie",
+      ttl: "generating hash cookies is not supported; the hash uses an existing cookie (remove ttl)",
+      path: "generating hash cookies is not supported; the hash uses an existing cookie (remove path)",
     },
   },
   "envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties": { supported: "source_ip" },
@@ -345,5 +341,5 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   },
   "envoy.config.route.v3.DirectResponseAction": { supported: "status body" },
   "envoy.config.core.v3.HeaderValueOption": { supported: "header append append_action keep_empty_value" },
-  "envoy.config.core.v3.HeaderValue": { supported: "key value" },
+  "envoy.config.core.v3.HeaderValue": { supported: "key value raw_value" },
 };

@@ -63,7 +63,7 @@ export function validateBootstrap(bootstrap: Bootstrap, registry: Registry, opti
     table: compile(options.table ?? SUPPORTED_FIELDS),
     issues: found,
   });
-  found.push(...checkBootstrapReferences(bootstrap, registry));
+  found.push(...checkBootstrapReferences(bootstrap));
   if (found.length === 0) return;
   throw configErrorOf(toConfigIssues(found, options));
 }

@@ -5,10 +5,13 @@ import type { Runtime } from "../runtime/types.ts";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import { declareCounters, recordValue, type StatsStore } from "../stats/stats-store.ts";
 import { durationMs } from "../duration.ts";
-import type { DownstreamRequest, HttpHandler, HttpResponse, HttpServeOptions, UpstreamRequest } from "./types.ts";
+import type { DownstreamRequest, HeaderMap, HttpHandler, HttpResponse, HttpServeOptions, UpstreamRequest } from "./types.ts";
 import { forwardableHeaders } from "./hop-by-hop.ts";
 import { localReply, type ResponseFlag } from "./local-reply.ts";
-import type { RouteResolver } from "./route-decision.ts";
+import type { RouteTable } from "../route/route-table.ts";
+import { routeUpgradeEnabled } from "../route/route-entry.ts";
+import { applyHeaderMutation } from "../route/header-mutation.ts";
+import { hashRequest } from "../route/hash-policy.ts";
 import { forward } from "./router.ts";
 import { proxyUpgrade } from "./upgrade.ts";
 import { createAccessLogger, type AccessLogger } from "./access-log.ts";
@@ -35,7 +38,7 @@ export interface ConnectionManagerDeps {
   readonly runtime: Runtime;
   readonly clusters: ClusterManager;
   readonly stats: StatsStore;
-  readonly routes: RouteResolver;
+  readonly routes: RouteTable;
   readonly accessLog?: boolean;
 }
 
@@ -46,7 +49,8 @@ export interface ConnectionManager {
 }
 
 export function createConnectionManager(config: HttpConnectionManager, deps: ConnectionManagerDeps): ConnectionManager {
-  const { runtime, clusters, routes } = deps;
+  const { runtime, clusters } = deps;
+  const table = deps.routes;
   const prefix = `http.${config.statPrefix}.`;
   const stats = declareCounters(deps.stats, prefix, HCM_COUNTERS);
   const active = deps.stats.gauge(prefix + "downstream_rq_active");
@@ -83,31 +87,41 @@ export function createConnectionManager(config: HttpConnectionManager, deps: Con
     if (req.protocol === "HTTP/2") stats.downstream_rq_http2_total.value++;
     else stats.downstream_rq_http1_total.value++;
 
-    const decision = routes.resolve(req, runtime.random);
-    if (!decision) {
+    const selected = table.route({
+      authority: req.authority,
+      path: req.path,
+      method: req.method,
+      headers: req.headers,
+      scheme: req.scheme,
+      random: runtime.random,
+    });
+    if (!selected) {
       stats.no_route.value++;
       return finish(req, localReply(req, 404, "route not found"), start, ["NR"]);
     }
-    if (decision.kind === "direct") {
+    const action = selected.action;
+    if (action.kind === "direct_response") {
       stats.rq_direct_response.value++;
-      const body = decision.body ?? null;
-      const headers = body === null ? {} : { "content-type": "text/plain" };
-      decision.mutateResponse(headers);
-      return finish(req, { status: decision.status, headers, body }, start, []);
+      const body = action.body ?? null;
+      const headers: HeaderMap = body === null ? {} : { "content-type": "text/plain" };
+      applyHeaderMutation(action.responseHeaders, headers);
+      return finish(req, { status: action.status, headers, body }, start, []);
     }
-    if (decision.kind === "redirect") {
+    if (action.kind === "redirect") {
       stats.rq_redirect.value++;
-      const headers = { location: decision.location };
-      decision.mutateResponse(headers);
-      return finish(req, { status: decision.status, headers, body: null }, start, []);
+      const headers: HeaderMap = { location: action.location };
+      applyHeaderMutation(action.responseHeaders, headers);
+      return finish(req, { status: action.status, headers, body: null }, start, []);
     }
-    const cluster = clusters.get(decision.cluster);
+    const policy = action.policy;
+    const cluster = action.cluster ? clusters.get(action.cluster) : undefined;
     if (!cluster) {
       stats.no_cluster.value++;
-      return finish(req, localReply(req, 503, `cluster ${decision.cluster} not found`), start, ["NC"]);
+      const status = policy.clusterNotFoundStatus;
+      return finish(req, localReply(req, status, `cluster ${action.cluster || "(from header)"} not found`), start, ["NC"]);
     }
     const isUpgrade = req.upgrade !== undefined;
-    if (isUpgrade && !(websocketEnabled && decision.websocket)) {
+    if (isUpgrade && !(routeUpgradeEnabled(policy, "websocket") ?? websocketEnabled)) {
       stats.downstream_rq_ws_on_non_ws_route.value++;
       return finish(req, localReply(req, 403, "upgrade not allowed on this route"), start, []);
     }
@@ -118,26 +132,20 @@ export function createConnectionManager(config: HttpConnectionManager, deps: Con
       headers["x-forwarded-for"] = xff ? `${xff}, ${req.remoteAddress}` : req.remoteAddress;
     }
     if (useRemoteAddress || !headers["x-forwarded-proto"]) headers["x-forwarded-proto"] = req.scheme;
-    const upstream: UpstreamRequest = {
-      method: req.method,
-      scheme: req.scheme,
-      authority: req.authority,
-      path: req.path,
-      headers,
-      body: req.body,
-    };
-    headers["host"] = req.authority;
-    decision.prepareRequest(upstream);
-    if (upstream.authority !== req.authority) headers["host"] = upstream.authority;
+    if (action.pathRewritten) headers["x-envoy-original-path"] = req.path;
+    const authority = action.host ?? req.authority;
+    headers["host"] = authority;
+    applyHeaderMutation(action.requestHeaders, headers);
+    const upstream: UpstreamRequest = { method: req.method, scheme: req.scheme, authority, path: action.path, headers, body: req.body };
+    const hash = policy.hashPolicy ? hashRequest(policy.hashPolicy, { ...upstream, sourceIp: req.remoteAddress }) : undefined;
 
     if (isUpgrade) {
       stats.upgrades_total.value++;
-      const result = await proxyUpgrade(runtime, cluster, req, upstream, decision.hash);
-      if (result.response) return finish(req, result.response, start, result.flags);
-      return finish(req, { status: 101, headers: {}, body: null }, start, []);
+      const result = await proxyUpgrade(runtime, cluster, req, upstream, hash);
+      return finish(req, result.response ?? { status: 101, headers: {}, body: null }, start, result.flags);
     }
 
-    const result = await forward(runtime, cluster, upstream, decision);
+    const result = await forward(runtime, cluster, upstream, { timeoutMs: policy.timeoutMs, retry: policy.retryPolicy, hash });
     if (!result.ok) {
       if (result.error.code === "upstream_timeout") stats.downstream_rq_timeout.value++;
       const reply = localReply(req, statusFor(result.flags[0]), result.error.message);
@@ -145,8 +153,8 @@ export function createConnectionManager(config: HttpConnectionManager, deps: Con
     }
     const res = result.response;
     const resHeaders = forwardableHeaders(res.headers);
-    decision.mutateResponse(resHeaders);
-    return finish(req, { status: res.status, headers: resHeaders, body: res.body, trailers: res.trailers }, start, [], `${result.host.key}`);
+    applyHeaderMutation(action.responseHeaders, resHeaders);
+    return finish(req, { status: res.status, headers: resHeaders, body: res.body, trailers: res.trailers }, start, [], result.host.key);
   };
 
   return {

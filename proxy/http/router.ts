@@ -5,19 +5,12 @@ import type { Host } from "../cluster/host.ts";
 import { isWeftError, WeftError } from "../errors.ts";
 import type { Body, HeaderMap, UpstreamRequest, UpstreamResponse } from "./types.ts";
 import type { ResponseFlag } from "./local-reply.ts";
-
-/** What the router needs to know about retries; compiled once per route. */
-export interface RetrySpec {
-  readonly numRetries: number;
-  readonly perTryTimeoutMs: number;
-  readonly previousHosts: boolean;
-  shouldRetry(outcome: { status?: number; grpcStatus?: number; errorCode?: WeftError["code"] }): boolean;
-  backoffMs(attempt: number, random: () => number): number;
-}
+import { backoffMs, PREVIOUS_HOSTS_PREDICATE, type RetryPolicy, shouldRetry } from "../route/retry-policy.ts";
 
 export interface ForwardOptions {
+  /** Whole-request timeout (0 = none). */
   readonly timeoutMs: number;
-  readonly retry?: RetrySpec;
+  readonly retry?: RetryPolicy;
   readonly hash?: number;
 }
 
@@ -51,7 +44,7 @@ export async function forward(
   }
   const clock = runtime.clock;
   const deadline = timeoutMs > 0 ? clock.now() + timeoutMs : Infinity;
-  const tried = retry?.previousHosts ? new Set<Host>() : undefined;
+  const tried = retry?.retryHostPredicates.includes(PREVIOUS_HOSTS_PREDICATE) ? new Set<Host>() : undefined;
   let lastError: WeftError | undefined;
   let retried = false;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -62,7 +55,7 @@ export async function forward(
       }
       stats.upstream_rq_retry.value++;
       retried = true;
-      const wait = Math.min(retry!.backoffMs(attempt - 1, runtime.random), deadline - clock.now());
+      const wait = Math.min(backoffMs(retry!, attempt - 1, runtime.random), deadline - clock.now());
       if (wait > 0) await sleep(runtime, wait);
     }
     const remaining = deadline - clock.now();
@@ -81,7 +74,7 @@ export async function forward(
     if (outcome.response) {
       const res = outcome.response;
       const more = attempt + 1 < maxAttempts;
-      if (more && retry!.shouldRetry({ status: res.status, grpcStatus: grpcStatusOf(res.headers) })) {
+      if (more && shouldRetry(retry!, { status: res.status, grpcStatus: grpcStatusOf(res.headers) })) {
         discard(res.body);
         continue;
       }
@@ -90,7 +83,7 @@ export async function forward(
     }
     lastError = outcome.error!;
     if (lastError.code === "upstream_timeout") break;
-    if (!(retry?.shouldRetry({ errorCode: lastError.code }) ?? false)) break;
+    if (!retry || !shouldRetry(retry, { errorCode: lastError.code })) break;
   }
   const error = lastError ?? new WeftError("upstream_reset", "retries exhausted");
   const flags: ResponseFlag[] = [flagOf(error)];

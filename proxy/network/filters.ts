@@ -7,7 +7,7 @@ import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import type { StatsStore } from "../stats/stats-store.ts";
 import type { NetworkFilter } from "../listener/network-chain.ts";
 import { createConnectionManager } from "../http/connection-manager.ts";
-import { createRouteResolver } from "../http/route-resolver.ts";
+import { compileRouteConfiguration } from "../route/route-table.ts";
 import { createHttpNetworkFilter } from "./http-connection-manager-filter.ts";
 import { createTcpProxy } from "./tcp-proxy.ts";
 import { WeftError } from "../errors.ts";
@@ -31,7 +31,8 @@ export const httpConnectionManagerFactory: NetworkFilterFactory = {
   matches: (c) => anyIs(c, HttpConnectionManagerSchema),
   create(config, ctx, field) {
     const hcm = anyUnpack(config, HttpConnectionManagerSchema)!;
-    if (hcm.routeSpecifier.case !== "routeConfig") {
+    const spec = hcm.routeSpecifier;
+    if (spec.case !== "routeConfig") {
       throw new WeftError("config", `${field}.typed_config: only an inline route_config is supported (rds arrives with the control plane)`);
     }
     const filters = hcm.httpFilters;
@@ -41,7 +42,7 @@ export const httpConnectionManagerFactory: NetworkFilterFactory = {
     filters.slice(0, -1).forEach((f, i) => {
       throw new WeftError("config", `${field}.typed_config.http_filters[${i}]: HTTP filter ${f.name} is not supported yet`);
     });
-    const routes = createRouteResolver(hcm.routeSpecifier.value, `${field}.typed_config.route_config`);
+    const routes = withFieldPrefix(`${field}.typed_config.route_config`, () => compileRouteConfiguration(spec.value));
     const manager = createConnectionManager(hcm, { ...ctx, routes });
     return createHttpNetworkFilter(ctx.runtime, manager);
   },
@@ -62,3 +63,13 @@ export const tcpProxyFactory: NetworkFilterFactory = {
 };
 
 export const NETWORK_FILTERS: readonly NetworkFilterFactory[] = [httpConnectionManagerFactory, tcpProxyFactory];
+
+/** Route-table errors name paths inside the RouteConfiguration; prefix them with where it sits. */
+function withFieldPrefix<T>(prefix: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof WeftError && err.code === "config") throw new WeftError("config", `${prefix}.${err.message}`, { cause: err });
+    throw err;
+  }
+}

@@ -71,7 +71,7 @@ export function redirectLocation(r: CompiledRedirect, req: RequestView, matchedL
     if (portAt >= 0) {
       const port = host.slice(portAt);
       const defaultPort = (requestScheme === "http" && port === ":80") || (requestScheme === "https" && port === ":443");
-      if (r.port !== 0 || (scheme !== requestScheme && defaultPort)) host = host.slice(0, portAt);
+      if (r.port !== 0 || (defaultPort)) host = host.slice(0, portAt);
     }
   }
   if (r.port !== 0) host += `:${r.port}`;

@@ -3,17 +3,19 @@ import type { Host } from "../host.ts";
 import { isAcceptable, randomIndex } from "./candidates.ts";
 import type { LoadBalancer, LoadBalancerContext } from "./types.ts";
 
-/** Deadlines are rebased once the clock passes this, so 1/weight steps stay far inside double precision. */
-const REBASE_AT = 1024;
+/** Deadlines are shifted back by whole units once the clock passes this, keeping them small and exact. */
+const REBASE_AT = 1;
 /** A host whose effective weight collapses to ~0 is pushed this far out rather than to Infinity. */
-const MAX_STEP = 1e12;
+const MIN_WEIGHT = 1e-12;
 /** At most this many warm-up picks randomise where a new scheduler starts in its cycle. */
 const MAX_WARMUP = 1024;
 
 /**
  * A weighted balancer over `hosts` (non-empty). `weightOf` is read each time a host is (re)scheduled, so a
  * dynamic weight (LEAST_REQUEST's weight / (active + 1)^bias) takes effect on the host's next turn.
- * Ties go to the host that has waited longest, so equal weights rotate exactly. No allocation per pick.
+ * A host's deadline is start + turns / weight; while its weight is unchanged only `turns` grows, so static
+ * integer weights give exact deadlines and exact ties, which go to the host that waited longest — weights
+ * 1:3 interleave as b b A b and equal weights rotate. No allocation per pick.
  */
 export function createEdfBalancer(
   hosts: readonly Host[],
@@ -22,6 +24,9 @@ export function createEdfBalancer(
   random: () => number,
 ): LoadBalancer {
   const n = hosts.length;
+  const start = new Float64Array(n);
+  const turns = new Float64Array(n);
+  const weight = new Float64Array(n);
   const deadline = new Float64Array(n);
   const order = new Float64Array(n);
   const heap = new Int32Array(n);
@@ -29,15 +34,12 @@ export function createEdfBalancer(
   let now = 0;
   let sequence = n;
 
-  const step = (id: number): number => {
-    const weight = weightOf(hosts[id]);
-    return weight > 1 / MAX_STEP ? 1 / weight : MAX_STEP;
-  };
+  const currentWeight = (id: number): number => Math.max(MIN_WEIGHT, weightOf(hosts[id]) || 0);
   const before = (a: number, b: number): boolean =>
     deadline[a] < deadline[b] || (deadline[a] === deadline[b] && order[a] < order[b]);
 
-  const siftDown = (start: number): void => {
-    let p = start;
+  const siftDown = (from: number): void => {
+    let p = from;
     const id = heap[p];
     for (;;) {
       let child = 2 * p + 1;
@@ -52,18 +54,40 @@ export function createEdfBalancer(
     position[id] = p;
   };
 
+  /** Gives host `id` its next turn, one 1/weight after its current deadline. */
+  const reschedule = (id: number): void => {
+    const w = currentWeight(id);
+    if (w === weight[id]) {
+      turns[id]++;
+    } else {
+      start[id] = deadline[id];
+      turns[id] = 1;
+      weight[id] = w;
+    }
+    deadline[id] = start[id] + turns[id] / weight[id];
+    order[id] = sequence++;
+    siftDown(position[id]);
+  };
+
+  /** Moves every deadline back by whole units (all deadlines are ≥ now, so turns stay ≥ 0). */
   const rebase = (): void => {
     const shift = Math.floor(now);
     now -= shift;
-    for (let i = 0; i < n; i++) deadline[i] -= shift;
+    for (let i = 0; i < n; i++) {
+      if (start[i] >= shift) {
+        start[i] -= shift;
+      } else {
+        turns[i] -= (shift - start[i]) * weight[i];
+        start[i] = 0;
+      }
+      deadline[i] = start[i] + turns[i] / weight[i];
+    }
   };
 
   const pickRoot = (): Host => {
     const id = heap[0];
     now = deadline[id];
-    deadline[id] = now + step(id);
-    order[id] = sequence++;
-    siftDown(0);
+    reschedule(id);
     if (now >= REBASE_AT) rebase();
     return hosts[id];
   };
@@ -75,25 +99,24 @@ export function createEdfBalancer(
       if (isAcceptable(hosts[i], panic, excluded) && (best < 0 || before(i, best))) best = i;
     }
     if (best < 0) return pickRoot();
-    deadline[best] += step(best);
-    order[best] = sequence++;
-    siftDown(position[best]);
+    reschedule(best);
     return hosts[best];
   };
 
-  let minWeight = Infinity;
-  let totalWeight = 0;
+  let lightest = Infinity;
+  let total = 0;
   for (let i = 0; i < n; i++) {
-    const weight = weightOf(hosts[i]);
-    minWeight = Math.min(minWeight, weight);
-    totalWeight += weight;
-    deadline[i] = step(i);
+    weight[i] = currentWeight(i);
+    turns[i] = 1;
+    deadline[i] = 1 / weight[i];
     order[i] = i;
     heap[i] = i;
     position[i] = i;
+    lightest = Math.min(lightest, weight[i]);
+    total += weight[i];
   }
   for (let p = (n >> 1) - 1; p >= 0; p--) siftDown(p);
-  const cycle = minWeight > 0 ? Math.ceil(totalWeight / minWeight) : n;
+  const cycle = Math.ceil(total / lightest);
   for (let warmup = randomIndex(random, Math.min(cycle, MAX_WARMUP)); warmup > 0; warmup--) pickRoot();
 
   return {

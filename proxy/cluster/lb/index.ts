@@ -1,6 +1,7 @@
 // The LB policies Weft supports, and the mapping from an Envoy Cluster's LB settings to one of them.
 import type { Cluster } from "../../../gen/envoy/config/cluster/v3/cluster_pb.ts";
 import { Cluster_LbPolicy } from "../../../gen/envoy/config/cluster/v3/cluster_pb.ts";
+import { isWeftError, WeftError } from "../../errors.ts";
 import { createLeastRequestPolicy, leastRequestPolicy } from "./least-request.ts";
 import { maglevPolicy } from "./maglev.ts";
 import { randomPolicy } from "./random.ts";
@@ -18,7 +19,14 @@ import type { LoadBalancerSettings } from "./settings.ts";
 import { fromLoadBalancingPolicy } from "./typed-policies.ts";
 import type { LoadBalancerPolicy } from "./types.ts";
 
-export { createLeastRequestPolicy, leastRequestPolicy, maglevPolicy, randomPolicy, ringHashPolicy, roundRobinPolicy };
+export {
+  createLeastRequestPolicy,
+  leastRequestPolicy,
+  maglevPolicy,
+  randomPolicy,
+  ringHashPolicy,
+  roundRobinPolicy,
+};
 export type { LoadBalancerSettings };
 
 /** Every policy, by Envoy name; listed here explicitly (no registration side effects). */
@@ -47,9 +55,19 @@ const lbConfigField: Record<string, string> = {
 /**
  * Maps a Cluster to its LB policy: `load_balancing_policy` (when set, it supersedes `lb_policy`, as in
  * Envoy), else `lb_policy` with its `*_lb_config`. Anything unsupported throws WeftError("config") whose
- * message starts with the offending field. `common_lb_config` is left to the caller.
+ * message starts with the offending field (prefixed with `field`, the cluster's own path, when given).
+ * `common_lb_config` is left to the caller.
  */
-export function createLoadBalancerPolicy(cluster: Cluster): LoadBalancerConfig {
+export function createLoadBalancerPolicy(cluster: Cluster, field?: string): LoadBalancerConfig {
+  try {
+    return fromCluster(cluster);
+  } catch (err) {
+    if (field === undefined || !isWeftError(err, "config")) throw err;
+    throw new WeftError("config", `${field}.${err.message}`, { cause: err });
+  }
+}
+
+function fromCluster(cluster: Cluster): LoadBalancerConfig {
   if (cluster.loadBalancingPolicy !== undefined) return fromLoadBalancingPolicy(cluster.loadBalancingPolicy);
   const lbConfig = cluster.lbConfig;
   const expected: Partial<Record<Cluster_LbPolicy, string>> = {

@@ -11,7 +11,9 @@ export const roundRobinPolicy: LoadBalancerPolicy = {
   create(hosts: readonly Host[], options: LoadBalancerOptions): LoadBalancer {
     const { hosts: candidates, panic } = selectCandidates(hosts);
     if (candidates.length === 0) return emptyBalancer;
-    if (!allWeightsEqual(candidates)) return createEdfBalancer(candidates, panic, staticWeight, options.random);
+    if (!allWeightsEqual(candidates)) {
+      return createEdfBalancer(candidates, panic, staticWeight, options.random);
+    }
     return createRotation(candidates, panic, randomIndex(options.random, candidates.length));
   },
 };

@@ -23,7 +23,10 @@ export function ringHashSettings(
     }
   }
   if (minimum !== undefined && maximum !== undefined && minimum > maximum) {
-    throw lbConfigError(`${path}.minimum_ring_size`, `${minimum} is larger than maximum_ring_size ${maximum}`);
+    throw lbConfigError(
+      `${path}.minimum_ring_size`,
+      `${minimum} is larger than maximum_ring_size ${maximum}`,
+    );
   }
   return {
     ...(minimum === undefined ? {} : { minimumRingSize: Number(minimum) }),
@@ -34,7 +37,10 @@ export function ringHashSettings(
 export function maglevSettings(tableSize: bigint | undefined, path: string): LoadBalancerSettings {
   if (tableSize === undefined) return {};
   if (tableSize > BigInt(MAXIMUM_TABLE_SIZE) || !isPrime(Number(tableSize))) {
-    throw lbConfigError(`${path}.table_size`, `${tableSize} must be a prime no larger than ${MAXIMUM_TABLE_SIZE}`);
+    throw lbConfigError(
+      `${path}.table_size`,
+      `${tableSize} must be a prime no larger than ${MAXIMUM_TABLE_SIZE}`,
+    );
   }
   return { tableSize: Number(tableSize) };
 }

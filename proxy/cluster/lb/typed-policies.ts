@@ -52,7 +52,11 @@ const typedPolicies: readonly TypedPolicy<DescMessage>[] = [
     schema: RoundRobinSchema,
     parse(config, path) {
       rejectIf(config.slowStartConfig !== undefined, `${path}.slow_start_config`, "slow start");
-      rejectIf(config.localityLbConfig !== undefined, `${path}.locality_lb_config`, "locality load balancing");
+      rejectIf(
+        config.localityLbConfig !== undefined,
+        `${path}.locality_lb_config`,
+        "locality load balancing",
+      );
       return { policy: roundRobinPolicy, options: {} };
     },
   }),
@@ -60,7 +64,11 @@ const typedPolicies: readonly TypedPolicy<DescMessage>[] = [
     schema: LeastRequestSchema,
     parse(config, path) {
       rejectIf(config.slowStartConfig !== undefined, `${path}.slow_start_config`, "slow start");
-      rejectIf(config.localityLbConfig !== undefined, `${path}.locality_lb_config`, "locality load balancing");
+      rejectIf(
+        config.localityLbConfig !== undefined,
+        `${path}.locality_lb_config`,
+        "locality load balancing",
+      );
       rejectIf(config.enableFullScan === true, `${path}.enable_full_scan`, "full scan");
       rejectIf(
         config.selectionMethod !== LeastRequest_SelectionMethod.N_CHOICES,
@@ -75,7 +83,11 @@ const typedPolicies: readonly TypedPolicy<DescMessage>[] = [
   typed({
     schema: RandomSchema,
     parse(config, path) {
-      rejectIf(config.localityLbConfig !== undefined, `${path}.locality_lb_config`, "locality load balancing");
+      rejectIf(
+        config.localityLbConfig !== undefined,
+        `${path}.locality_lb_config`,
+        "locality load balancing",
+      );
       return { policy: randomPolicy, options: {} };
     },
   }),
