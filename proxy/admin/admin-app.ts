@@ -3,7 +3,13 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { Proxy } from "../proxy.ts";
 import { formatClustersJson, formatClustersText } from "./clusters-status.ts";
-import { formatStatsJson, formatStatsPrometheus, formatStatsText, parseStatsQuery, selectStats } from "./stats-format.ts";
+import {
+  formatStatsJson,
+  formatStatsPrometheus,
+  formatStatsText,
+  parseStatsQuery,
+  selectStats,
+} from "./stats-format.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus-exposition.ts";
 
 /** What the admin API needs the runtime to do or tell; the runtime (adapter / CLI) implements it. */
@@ -22,7 +28,15 @@ export interface AdminControls {
   now?(): number;
 }
 
-export const LOG_LEVELS: readonly string[] = ["trace", "debug", "info", "warning", "error", "critical", "off"];
+export const LOG_LEVELS: readonly string[] = [
+  "trace",
+  "debug",
+  "info",
+  "warning",
+  "error",
+  "critical",
+  "off",
+];
 
 interface Endpoint {
   readonly path: string;
@@ -47,7 +61,9 @@ const ENDPOINTS: readonly Endpoint[] = [
 ];
 
 const INDEX = "admin commands are:\n" +
-  ENDPOINTS.map((e) => `  ${e.method === "POST" ? "POST " : "     "}${e.path.padEnd(18)} ${e.help}`).join("\n") + "\n";
+  ENDPOINTS.map((e) => `  ${e.method === "POST" ? "POST " : "     "}${e.path.padEnd(18)} ${e.help}`).join(
+    "\n",
+  ) + "\n";
 
 export function createAdminApp(proxy: Proxy, controls: AdminControls): Hono {
   const app = new Hono();
@@ -85,7 +101,9 @@ export function createAdminApp(proxy: Proxy, controls: AdminControls): Hono {
 
   app.get("/clusters", (c) => {
     const clusters = [...proxy.clusters.all()];
-    return c.req.query("format") === "json" ? json(c, formatClustersJson(clusters)) : c.text(formatClustersText(clusters));
+    return c.req.query("format") === "json"
+      ? json(c, formatClustersJson(clusters))
+      : c.text(formatClustersText(clusters));
   });
 
   app.get("/listeners", (c) => {
@@ -110,7 +128,9 @@ export function createAdminApp(proxy: Proxy, controls: AdminControls): Hono {
         cluster: [...proxy.clusters.all()].map((cl) => cl.name),
         listener: proxy.listeners.map((l) => l.name),
       };
-      return c.body(formatStatsPrometheus(selected, { knownNames }), 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
+      return c.body(formatStatsPrometheus(selected, { knownNames }), 200, {
+        "content-type": PROMETHEUS_CONTENT_TYPE,
+      });
     }
     if (format !== undefined && format !== "text") return c.text(`unsupported format "${format}"\n`, 400);
     return c.text(formatStatsText(selected));
@@ -134,7 +154,7 @@ export function createAdminApp(proxy: Proxy, controls: AdminControls): Hono {
   });
   app.post("/quitquitquit", (c) => {
     if (!quitting) {
-
+      quitting = true;
       setTimeout(() => controls.quit(), 0);
     }
     return c.text("OK\n");
@@ -153,7 +173,9 @@ export function createAdminApp(proxy: Proxy, controls: AdminControls): Hono {
     if (!LOG_LEVELS.includes(normalized)) {
       return c.text(`unknown log level "${level}"; valid levels: ${LOG_LEVELS.join(", ")}\n`, 400);
     }
-    if (!controls.setLogLevel) return c.text("changing the log level is not supported by this runtime\n", 501);
+    if (!controls.setLogLevel) {
+      return c.text("changing the log level is not supported by this runtime\n", 501);
+    }
     if (!controls.setLogLevel(normalized)) return c.text(`log level "${normalized}" was refused\n`, 400);
     return c.text(loggers());
   });

@@ -38,7 +38,11 @@ export const ENVOY_TAG_RULES: readonly TagRule[] = [
     markers: ["user_agent", "fault", "rbac", "jwt_authn", "ratelimit", "local_rate_limit"],
     valueTags: { response_flags: "response_flags" },
   },
-  { scope: "listener", label: "envoy_listener_address", markers: ["http", "ssl", "server_ssl_socket_factory"] },
+  {
+    scope: "listener",
+    label: "envoy_listener_address",
+    markers: ["http", "ssl", "server_ssl_socket_factory"],
+  },
   { scope: "tcp", label: "envoy_tcp_prefix" },
 ];
 
@@ -90,7 +94,11 @@ export function toPrometheusName(stat: string, options: StatNameOptions = {}): P
 }
 
 /** How many segments after the scope belong to the scope's name. */
-function scopeNameLength(segments: readonly string[], rule: TagRule, known: Iterable<string> | undefined): number {
+function scopeNameLength(
+  segments: readonly string[],
+  rule: TagRule,
+  known: Iterable<string> | undefined,
+): number {
   const rest = segments.slice(1);
   if (known) {
     const joined = rest.join(".");

@@ -1,7 +1,7 @@
 // Selects stats for the admin endpoints and renders them as Envoy's /stats text and JSON.
 import type { Histogram, StatsStore } from "../stats/stats-store.ts";
 import { createFamilyCollector, formatExposition } from "./prometheus-exposition.ts";
-import { toPrometheusName, type StatNameOptions } from "./prometheus.ts";
+import { type StatNameOptions, toPrometheusName } from "./prometheus.ts";
 
 export type StatKind = "counter" | "gauge" | "histogram";
 
@@ -55,7 +55,8 @@ export function parseStatsQuery(get: (name: string) => string | undefined): Stat
 export function selectStats(store: StatsStore, query: StatsQuery = {}): SelectedStat[] {
   const out: SelectedStat[] = [];
   const want = (kind: StatKind, name: string, used: boolean) =>
-    (!query.kinds || query.kinds.has(kind)) && (!query.usedOnly || used) && (!query.filter || query.filter.test(name));
+    (!query.kinds || query.kinds.has(kind)) && (!query.usedOnly || used) &&
+    (!query.filter || query.filter.test(name));
   for (const [name, c] of store.counters()) {
     if (want("counter", name, c.value !== 0)) out.push({ name, kind: "counter", value: c.value });
   }
@@ -63,7 +64,9 @@ export function selectStats(store: StatsStore, query: StatsQuery = {}): Selected
     if (want("gauge", name, g.value !== 0)) out.push({ name, kind: "gauge", value: g.value });
   }
   for (const [name, h] of store.histograms()) {
-    if (want("histogram", name, h.count > 0)) out.push({ name, kind: "histogram", value: h.count, histogram: h });
+    if (want("histogram", name, h.count > 0)) {
+      out.push({ name, kind: "histogram", value: h.count, histogram: h });
+    }
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -95,7 +98,9 @@ export function formatStatsText(stats: readonly SelectedStat[]): string {
     if (!s.histogram) return `${s.name}: ${s.value}`;
     if (s.histogram.count === 0) return `${s.name}: No recorded values`;
     const h = s.histogram;
-    return `${s.name}: ${SUPPORTED_QUANTILES.map((p) => `P${p}(nan,${round(histogramQuantile(h, p / 100))})`).join(" ")}`;
+    return `${s.name}: ${
+      SUPPORTED_QUANTILES.map((p) => `P${p}(nan,${round(histogramQuantile(h, p / 100))})`).join(" ")
+    }`;
   });
   return lines.length ? lines.join("\n") + "\n" : "";
 }
@@ -118,7 +123,9 @@ export function formatStatsJson(stats: readonly SelectedStat[]): { stats: unknow
       })),
     });
   }
-  if (computed.length) scalars.push({ histograms: { supported_quantiles: SUPPORTED_QUANTILES, computed_quantiles: computed } });
+  if (computed.length) {
+    scalars.push({ histograms: { supported_quantiles: SUPPORTED_QUANTILES, computed_quantiles: computed } });
+  }
   return { stats: scalars };
 }
 

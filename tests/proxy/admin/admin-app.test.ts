@@ -5,7 +5,10 @@ import { recordValue } from "../../../proxy/stats/stats-store.ts";
 import { fakeCluster, fakeControls, fakeHost, fakeProxy } from "./fake-proxy.ts";
 
 function setup() {
-  const web = fakeCluster("web", [fakeHost("10.0.0.1", 8080, { weight: 3, active: 2 }), fakeHost("10.0.0.2", 8080, { healthy: false })], 100);
+  const web = fakeCluster("web", [
+    fakeHost("10.0.0.1", 8080, { weight: 3, active: 2 }),
+    fakeHost("10.0.0.2", 8080, { healthy: false }),
+  ], 100);
   const v6 = fakeCluster("v6", [fakeHost("::1", 9090)]);
   const proxy = fakeProxy([web, v6]);
   const controls = fakeControls(1_000_000 + 42_500);
@@ -58,7 +61,9 @@ describe("readiness and server state", () => {
     const { app } = setup();
     const res = await app.request("/config_dump");
     expect(res.headers.get("content-type")).toBe("application/json");
-    expect((await res.json()).configs[0]["@type"]).toBe("type.googleapis.com/envoy.admin.v3.BootstrapConfigDump");
+    expect((await res.json()).configs[0]["@type"]).toBe(
+      "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",
+    );
   });
 });
 
@@ -119,7 +124,9 @@ describe("/stats", () => {
 
   it("filters by regex, by use, and answers 400 on a bad regex", async () => {
     const { app } = withStats();
-    expect(await (await app.request("/stats?filter=upstream_rq_t")).text()).toBe("cluster.web.upstream_rq_total: 7\n");
+    expect(await (await app.request("/stats?filter=upstream_rq_t")).text()).toBe(
+      "cluster.web.upstream_rq_total: 7\n",
+    );
     const used = await (await app.request("/stats?usedonly&filter=^cluster")).text();
     expect(used).toBe("cluster.web.upstream_rq_total: 7\n");
     const bad = await app.request("/stats?filter=(");
@@ -183,7 +190,9 @@ describe("methods and process control", () => {
   it("serves an index at / and 404s unknown paths with it", async () => {
     const { app } = setup();
     const index = await (await app.request("/")).text();
-    for (const path of ["/ready", "/clusters", "/stats/prometheus", "/quitquitquit"]) expect(index).toContain(path);
+    for (const path of ["/ready", "/clusters", "/stats/prometheus", "/quitquitquit"]) {
+      expect(index).toContain(path);
+    }
     const res = await app.request("/nope");
     expect(res.status).toBe(404);
     expect(await res.text()).toContain("/server_info");

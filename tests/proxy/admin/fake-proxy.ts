@@ -9,12 +9,23 @@ import { createStatsStore } from "../../../proxy/stats/stats-store.ts";
 import type { AdminControls } from "../../../proxy/admin/admin-app.ts";
 
 export function fakeCluster(name: string, hosts: Host[], maxRequests = 1024): UpstreamCluster {
-  return { name, type: "STATIC", maxRequests, maxRetries: 3, activeRequests: 0, hosts: () => hosts } as Partial<
+  return {
+    name,
+    type: "STATIC",
+    maxRequests,
+    maxRetries: 3,
+    activeRequests: 0,
+    hosts: () => hosts,
+  } as Partial<
     UpstreamCluster
   > as UpstreamCluster;
 }
 
-export function fakeHost(address: string, port: number, opts: { weight?: number; healthy?: boolean; active?: number } = {}): Host {
+export function fakeHost(
+  address: string,
+  port: number,
+  opts: { weight?: number; healthy?: boolean; active?: number } = {},
+): Host {
   const host = createHost(address, port, opts.weight ?? 1);
   host.healthy = opts.healthy ?? true;
   host.activeRequests = opts.active ?? 0;
@@ -26,7 +37,9 @@ export function fakeProxy(clusters: UpstreamCluster[], startedAt = 1_000_000): P
     RunningListener
   > as RunningListener];
   return {
-    bootstrap: create(BootstrapSchema, { node: { id: "sidecar~10.0.0.1~web-1.default~default.svc.cluster.local", cluster: "web" } }),
+    bootstrap: create(BootstrapSchema, {
+      node: { id: "sidecar~10.0.0.1~web-1.default~default.svc.cluster.local", cluster: "web" },
+    }),
     stats: createStatsStore(),
     clusters: {
       get: (name) => clusters.find((c) => c.name === name),
@@ -53,7 +66,8 @@ export function fakeControls(nowMs = 1_000_000): RecordingControls {
     level: "info",
     version: "weft/0.1.0",
     quit: () => void controls.quits++,
-    drainListeners: (o) => void controls.drains.push({ graceful: o?.graceful ?? false, inboundOnly: o?.inboundOnly ?? false }),
+    drainListeners: (o) =>
+      void controls.drains.push({ graceful: o?.graceful ?? false, inboundOnly: o?.inboundOnly ?? false }),
     setLogLevel: (level) => {
       controls.level = level;
       return true;

@@ -58,7 +58,9 @@ describe("toPrometheusName", () => {
 
   it("leaves unscoped names untagged and sanitizes them", () => {
     expect(toPrometheusName("server.uptime")).toEqual({ family: "envoy_server_uptime", labels: [] });
-    expect(toPrometheusName("cluster_manager.cds.update-ok").family).toBe("envoy_cluster_manager_cds_update_ok");
+    expect(toPrometheusName("cluster_manager.cds.update-ok").family).toBe(
+      "envoy_cluster_manager_cds_update_ok",
+    );
     expect(sanitizeMetricName("9lives.x")).toBe("_9lives_x");
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });
@@ -103,7 +105,10 @@ function parseExposition(text: string): { types: [string, string][]; samples: Sa
 describe("/stats/prometheus", () => {
   const weird = 'we"ird\\name';
   function scrape() {
-    const proxy = fakeProxy([fakeCluster(ISTIO_CLUSTER, [fakeHost("10.0.0.1", 9080)]), fakeCluster(weird, [])]);
+    const proxy = fakeProxy([
+      fakeCluster(ISTIO_CLUSTER, [fakeHost("10.0.0.1", 9080)]),
+      fakeCluster(weird, []),
+    ]);
     const s = proxy.stats;
     s.counter(`cluster.${ISTIO_CLUSTER}.upstream_rq_total`).value = 10;
     s.counter(`cluster.${ISTIO_CLUSTER}.upstream_rq_2xx`).value = 9;
@@ -161,13 +166,19 @@ describe("/stats/prometheus", () => {
       samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
     expect(find("envoy_cluster_upstream_rq_total", { envoy_cluster_name: ISTIO_CLUSTER })[0].value).toBe(10);
     expect(find("envoy_cluster_upstream_rq_total", { envoy_cluster_name: weird })[0].value).toBe(2);
-    expect(find("envoy_cluster_upstream_rq_xx", { envoy_cluster_name: ISTIO_CLUSTER, envoy_response_code_class: "5" })[0].value)
+    expect(
+      find("envoy_cluster_upstream_rq_xx", {
+        envoy_cluster_name: ISTIO_CLUSTER,
+        envoy_response_code_class: "5",
+      })[0].value,
+    )
       .toBe(1);
     const prefix = { envoy_http_conn_manager_prefix: "inbound_0.0.0.0_9080" };
     expect(find("envoy_http_response_flags", { ...prefix, response_flags: "UH" })[0].value).toBe(4);
     expect(find("envoy_http_response_flags", { ...prefix, response_flags: "URX" })[0].value).toBe(1);
     expect(find("envoy_http_downstream_rq_total", prefix)[0].value).toBe(12);
-    expect(find("envoy_listener_downstream_cx_active", { envoy_listener_address: "0.0.0.0_15006" })[0].value).toBe(2);
+    expect(find("envoy_listener_downstream_cx_active", { envoy_listener_address: "0.0.0.0_15006" })[0].value)
+      .toBe(2);
     expect(find("envoy_tcp_downstream_cx_total", { envoy_tcp_prefix: "mysql" })[0].value).toBe(3);
   });
 
@@ -175,7 +186,8 @@ describe("/stats/prometheus", () => {
     const { app, recorded } = scrape();
     const { samples } = parseExposition(await (await app.request("/stats/prometheus")).text());
     const prefix = "inbound_0.0.0.0_9080";
-    const mine = (name: string) => samples.filter((s) => s.name === name && s.labels.envoy_http_conn_manager_prefix === prefix);
+    const mine = (name: string) =>
+      samples.filter((s) => s.name === name && s.labels.envoy_http_conn_manager_prefix === prefix);
     const buckets = mine("envoy_http_downstream_rq_time_bucket");
     const les = buckets.map((b) => (b.labels.le === "+Inf" ? Infinity : Number(b.labels.le)));
     expect(les.at(-1)).toBe(Infinity);
@@ -191,12 +203,16 @@ describe("/stats/prometheus", () => {
     expect(at("3600000")).toBe(9);
     expect(at("+Inf")).toBe(recorded.length);
     expect(mine("envoy_http_downstream_rq_time_count")[0].value).toBe(recorded.length);
-    expect(mine("envoy_http_downstream_rq_time_sum")[0].value).toBeCloseTo(recorded.reduce((a, b) => a + b, 0));
+    expect(mine("envoy_http_downstream_rq_time_sum")[0].value).toBeCloseTo(
+      recorded.reduce((a, b) => a + b, 0),
+    );
   });
 
   it("applies ?filter to stat names and is reachable as /stats?format=prometheus", async () => {
     const { app } = scrape();
     const text = await (await app.request("/stats?format=prometheus&filter=^tcp\\.")).text();
-    expect(text).toBe('# TYPE envoy_tcp_downstream_cx_total counter\nenvoy_tcp_downstream_cx_total{envoy_tcp_prefix="mysql"} 3\n');
+    expect(text).toBe(
+      '# TYPE envoy_tcp_downstream_cx_total counter\nenvoy_tcp_downstream_cx_total{envoy_tcp_prefix="mysql"} 3\n',
+    );
   });
 });
