@@ -37,7 +37,11 @@ export interface EnclosingHeaders {
   readonly mostSpecificWins: boolean;
 }
 
-export function compileClusterSpecifier(action: RouteAction, path: string, enclosing: EnclosingHeaders): ClusterSpecifier {
+export function compileClusterSpecifier(
+  action: RouteAction,
+  path: string,
+  enclosing: EnclosingHeaders,
+): ClusterSpecifier {
   const spec = action.clusterSpecifier;
   switch (spec.case) {
     case "cluster":
@@ -62,7 +66,9 @@ function compileWeighted(w: WeightedCluster, path: string, enclosing: EnclosingH
   let total = 0;
   const entries = w.clusters.map((c, i): WeightedClusterEntry => {
     const at = `${path}.clusters[${i}]`;
-    if ((c.name === "") === (c.clusterHeader === "")) throw configError(at, "exactly one of name and cluster_header is required");
+    if ((c.name === "") === (c.clusterHeader === "")) {
+      throw configError(at, "exactly one of name and cluster_header is required");
+    }
     total += c.weight ?? 0;
     cumulative.push(total);
     const level = (kind: "request" | "response"): HeaderMutationLevel => ({
@@ -75,8 +81,14 @@ function compileWeighted(w: WeightedCluster, path: string, enclosing: EnclosingH
       name: c.name,
       clusterHeader: c.clusterHeader === "" ? undefined : c.clusterHeader.toLowerCase(),
       weight: c.weight ?? 0,
-      requestHeaders: compileHeaderMutation([level("request"), ...enclosing.request], enclosing.mostSpecificWins),
-      responseHeaders: compileHeaderMutation([level("response"), ...enclosing.response], enclosing.mostSpecificWins),
+      requestHeaders: compileHeaderMutation(
+        [level("request"), ...enclosing.request],
+        enclosing.mostSpecificWins,
+      ),
+      responseHeaders: compileHeaderMutation(
+        [level("response"), ...enclosing.response],
+        enclosing.mostSpecificWins,
+      ),
       hostRewrite: host.case === "hostRewriteLiteral" ? { kind: "literal", value: host.value } : undefined,
     };
   });
@@ -85,7 +97,9 @@ function compileWeighted(w: WeightedCluster, path: string, enclosing: EnclosingH
   if ((w.totalWeight ?? 0) > 0 && w.totalWeight !== total) {
     throw configError(`${path}.total_weight`, `is ${w.totalWeight} but the weights sum to ${total}`);
   }
-  const header = w.randomValueSpecifier.case === "headerName" ? w.randomValueSpecifier.value.toLowerCase() : undefined;
+  const header = w.randomValueSpecifier.case === "headerName"
+    ? w.randomValueSpecifier.value.toLowerCase()
+    : undefined;
   return { kind: "weighted", entries, cumulative, randomHeader: header };
 }
 

@@ -8,7 +8,11 @@ import { configError } from "./config-error.ts";
  */
 export function durationToMs(duration: Duration | undefined, path: string): number | undefined;
 export function durationToMs(duration: Duration | undefined, path: string, fallback: number): number;
-export function durationToMs(duration: Duration | undefined, path: string, fallback?: number): number | undefined {
+export function durationToMs(
+  duration: Duration | undefined,
+  path: string,
+  fallback?: number,
+): number | undefined {
   if (duration === undefined) return fallback;
   const ms = Number(duration.seconds) * 1000 + Math.trunc(duration.nanos / 1_000_000);
   if (ms < 0 || duration.nanos < 0) throw configError(path, "duration must not be negative");

@@ -8,7 +8,12 @@ import { firstQueryValue } from "./request-view.ts";
 
 /** One compiled hash policy entry. */
 export type HashPolicyEntry =
-  | { readonly kind: "header"; readonly name: string; readonly rewrite?: CompiledSubstitution; readonly terminal: boolean }
+  | {
+    readonly kind: "header";
+    readonly name: string;
+    readonly rewrite?: CompiledSubstitution;
+    readonly terminal: boolean;
+  }
   | { readonly kind: "cookie"; readonly name: string; readonly terminal: boolean }
   | { readonly kind: "source_ip"; readonly terminal: boolean }
   | { readonly kind: "query_parameter"; readonly name: string; readonly terminal: boolean };
@@ -33,7 +38,10 @@ export interface HashInput {
  * Compiles hash_policy. Cookies are hashed when present only: Weft does not generate a cookie
  * (the `ttl`/`path`/`attributes` fields are accepted and unused). filter_state is not supported.
  */
-export function compileHashPolicy(policies: readonly RouteAction_HashPolicy[], path: string): HashPolicy | undefined {
+export function compileHashPolicy(
+  policies: readonly RouteAction_HashPolicy[],
+  path: string,
+): HashPolicy | undefined {
   if (policies.length === 0) return undefined;
   const entries = policies.map((p, i): HashPolicyEntry => {
     const at = `${path}[${i}]`;
@@ -55,7 +63,9 @@ export function compileHashPolicy(policies: readonly RouteAction_HashPolicy[], p
         if (!spec.value.sourceIp) throw configError(`${at}.connection_properties.source_ip`, "must be true");
         return { kind: "source_ip", terminal };
       case "queryParameter":
-        if (spec.value.name === "") throw configError(`${at}.query_parameter.name`, "a parameter name is required");
+        if (spec.value.name === "") {
+          throw configError(`${at}.query_parameter.name`, "a parameter name is required");
+        }
         return { kind: "query_parameter", name: spec.value.name, terminal };
       case "filterState":
         throw configError(`${at}.filter_state`, "filter_state hash policies are not supported");
@@ -101,7 +111,11 @@ function entryHash(entry: HashPolicyEntry, req: HashInput): number | undefined {
   }
 }
 
-function headerHash(name: string, rewrite: CompiledSubstitution | undefined, req: HashInput): number | undefined {
+function headerHash(
+  name: string,
+  rewrite: CompiledSubstitution | undefined,
+  req: HashInput,
+): number | undefined {
   let raw: string | string[] | undefined = req.headers[name];
   if (raw === undefined && (name === ":authority" || name === "host")) raw = req.authority;
   else if (raw === undefined && name === ":path") raw = req.path;

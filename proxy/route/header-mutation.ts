@@ -7,7 +7,11 @@ import { configError } from "./config-error.ts";
 /** One header edit. */
 export type HeaderOp =
   | { readonly kind: "remove"; readonly name: string }
-  | { readonly kind: "append" | "add_if_absent" | "overwrite" | "overwrite_if_exists"; readonly name: string; readonly value: string };
+  | {
+    readonly kind: "append" | "add_if_absent" | "overwrite" | "overwrite_if_exists";
+    readonly name: string;
+    readonly value: string;
+  };
 
 /** A compiled, ordered list of header edits; apply with `applyHeaderMutation`. */
 export interface HeaderMutation {
@@ -30,11 +34,16 @@ export const EMPTY_MUTATION: HeaderMutation = { ops: [] };
  * configuration's most_specific_header_mutations_wins) reverses the order. Within a level,
  * removals run before additions, as in Envoy.
  */
-export function compileHeaderMutation(levels: readonly HeaderMutationLevel[], mostSpecificWins: boolean): HeaderMutation {
+export function compileHeaderMutation(
+  levels: readonly HeaderMutationLevel[],
+  mostSpecificWins: boolean,
+): HeaderMutation {
   const ordered = mostSpecificWins ? [...levels].reverse() : levels;
   const ops: HeaderOp[] = [];
   for (const level of ordered) {
-    level.remove.forEach((name, i) => ops.push({ kind: "remove", name: checkName(name, `${level.path}remove[${i}]`) }));
+    level.remove.forEach((name, i) =>
+      ops.push({ kind: "remove", name: checkName(name, `${level.path}remove[${i}]`) })
+    );
     level.add.forEach((option, i) => {
       const op = compileOption(option, `${level.path}add[${i}]`);
       if (op !== undefined) ops.push(op);
@@ -99,7 +108,10 @@ export function literalValue(raw: string, path: string): string {
       i++;
     } else if (/^[A-Z][A-Z0-9_]*[(%]/.test(raw.slice(i + 1))) {
       const command = /^[A-Z][A-Z0-9_]*/.exec(raw.slice(i + 1))![0];
-      throw configError(path, `"%${command}" — header value formatters (%…%) are not supported yet; write %% for a literal %`);
+      throw configError(
+        path,
+        `"%${command}" — header value formatters (%…%) are not supported yet; write %% for a literal %`,
+      );
     } else {
       out += "%";
     }

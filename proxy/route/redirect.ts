@@ -32,7 +32,9 @@ const STATUS: Record<number, number> = {
 
 export function compileRedirect(r: RedirectAction, path: string): CompiledRedirect {
   const status = STATUS[r.responseCode];
-  if (status === undefined) throw configError(`${path}.response_code`, `unknown response code ${r.responseCode}`);
+  if (status === undefined) {
+    throw configError(`${path}.response_code`, `unknown response code ${r.responseCode}`);
+  }
   if (r.portRedirect > 65535) throw configError(`${path}.port_redirect`, "must be a port number");
   const scheme = r.schemeRewriteSpecifier;
   const pathSpec = r.pathRewriteSpecifier;
@@ -70,8 +72,9 @@ export function redirectLocation(r: CompiledRedirect, req: RequestView, matchedL
     const portAt = portIndex(host);
     if (portAt >= 0) {
       const port = host.slice(portAt);
-      const defaultPort = (requestScheme === "http" && port === ":80") || (requestScheme === "https" && port === ":443");
-      if (r.port !== 0 || (defaultPort)) host = host.slice(0, portAt);
+      const defaultPort = (requestScheme === "http" && port === ":80") ||
+        (requestScheme === "https" && port === ":443");
+      if (r.port !== 0 || (scheme !== requestScheme && defaultPort)) host = host.slice(0, portAt);
     }
   }
   if (r.port !== 0) host += `:${r.port}`;

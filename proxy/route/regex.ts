@@ -42,16 +42,25 @@ export function compileSubstitution(rewrite: RegexMatchAndSubstitute, path: stri
   if (rewrite.pattern === undefined) throw configError(`${path}.pattern`, "a pattern is required");
   const pattern = compileRe2(rewrite.pattern.regex, `${path}.pattern.regex`, "global");
   const groups = new RegExp(`${pattern.source}|`, pattern.flags.replace("g", "")).exec("")!.length - 1;
-  return { pattern, replacement: translateSubstitution(rewrite.substitution, groups, `${path}.substitution`) };
+  return {
+    pattern,
+    replacement: translateSubstitution(rewrite.substitution, groups, `${path}.substitution`),
+  };
 }
 
 /** Compiles one RE2 pattern; `mode` "full" anchors it, "global" finds every match. */
 export function compileRe2(pattern: string, path: string, mode: "full" | "global"): RegExp {
   let flags = "u";
   let body = pattern;
-  for (let m = /^\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?\)/.exec(body); m; m = /^\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?\)/.exec(body)) {
+  for (
+    let m = /^\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?\)/.exec(body);
+    m;
+    m = /^\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?\)/.exec(body)
+  ) {
     for (const f of m[1]) {
-      if (f === "U" || !"ims".includes(f)) throw configError(path, `unsupported regex flag "${f}" in "${pattern}"`);
+      if (f === "U" || !"ims".includes(f)) {
+        throw configError(path, `unsupported regex flag "${f}" in "${pattern}"`);
+      }
       if (!flags.includes(f)) flags += f;
     }
     body = body.slice(m[0].length);
@@ -184,7 +193,9 @@ function translateEscape(re: string, i: number, inClass: boolean): [string, numb
 /** A literal character, escaped so JS (unicode mode) reads it literally in or out of a class. */
 function escapeLiteral(ch: string, inClass: boolean): string {
   if (JS_SYNTAX.includes(ch) || (inClass && ch === "-")) return `\\${ch}`;
-  if (ch.charCodeAt(0) < 0x80 && !/[0-9A-Za-z\s]/.test(ch)) return `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  if (ch.charCodeAt(0) < 0x80 && !/[0-9A-Za-z\s]/.test(ch)) {
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  }
   return ch;
 }
 

@@ -43,7 +43,9 @@ export class RequestView {
 
   /** The path without query string or fragment (exact, regex and path-separated matching). */
   get pathNoQuery(): string {
-    return (this.noQuery ??= this.queryStart === this.path.length ? this.path : this.path.slice(0, this.queryStart));
+    return (this.noQuery ??= this.queryStart === this.path.length
+      ? this.path
+      : this.path.slice(0, this.queryStart));
   }
 
   get lowerPath(): string {

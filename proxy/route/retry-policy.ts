@@ -76,7 +76,9 @@ export function compileRetryPolicy(p: RetryPolicyProto, path: string): RetryPoli
   for (const raw of p.retryOn.split(",")) {
     const token = raw.trim();
     if (token === "") continue;
-    if (!Object.hasOwn(RetryOn, token)) throw configError(`${path}.retry_on`, `unknown or unsupported retry condition "${token}"`);
+    if (!Object.hasOwn(RetryOn, token)) {
+      throw configError(`${path}.retry_on`, `unknown or unsupported retry condition "${token}"`);
+    }
     retryOn |= RetryOn[token as keyof typeof RetryOn];
   }
   rejectUnsupported(p.retryPriority !== undefined, `${path}.retry_priority`);
@@ -86,7 +88,10 @@ export function compileRetryPolicy(p: RetryPolicyProto, path: string): RetryPoli
   rejectUnsupported(p.retriableRequestHeaders.length > 0, `${path}.retriable_request_headers`);
   const predicates = p.retryHostPredicate.map((h, i) => {
     if (h.name !== PREVIOUS_HOSTS_PREDICATE) {
-      throw configError(`${path}.retry_host_predicate[${i}].name`, `unsupported retry host predicate "${h.name}"`);
+      throw configError(
+        `${path}.retry_host_predicate[${i}].name`,
+        `unsupported retry host predicate "${h.name}"`,
+      );
     }
     return h.name;
   });
@@ -94,9 +99,13 @@ export function compileRetryPolicy(p: RetryPolicyProto, path: string): RetryPoli
   const base = durationToMs(backOff?.baseInterval, `${path}.retry_back_off.base_interval`, 25);
   if (base <= 0) throw configError(`${path}.retry_back_off.base_interval`, "must be greater than 0");
   const max = durationToMs(backOff?.maxInterval, `${path}.retry_back_off.max_interval`, base * 10);
-  if (max < base) throw configError(`${path}.retry_back_off.max_interval`, "must not be less than base_interval");
+  if (max < base) {
+    throw configError(`${path}.retry_back_off.max_interval`, "must not be less than base_interval");
+  }
   for (const [i, code] of p.retriableStatusCodes.entries()) {
-    if (code < 100 || code > 599) throw configError(`${path}.retriable_status_codes[${i}]`, `invalid status ${code}`);
+    if (code < 100 || code > 599) {
+      throw configError(`${path}.retriable_status_codes[${i}]`, `invalid status ${code}`);
+    }
   }
   const attempts = Number(p.hostSelectionRetryMaxAttempts);
   return {
@@ -126,9 +135,13 @@ export function shouldRetry(policy: RetryPolicy, outcome: RetryOutcome): boolean
   const status = outcome.status;
   if (status !== undefined) {
     if (status >= 500 && (on & RetryOn["5xx"]) !== 0) return true;
-    if ((status === 502 || status === 503 || status === 504) && (on & RetryOn["gateway-error"]) !== 0) return true;
+    if ((status === 502 || status === 503 || status === 504) && (on & RetryOn["gateway-error"]) !== 0) {
+      return true;
+    }
     if (status === 409 && (on & RetryOn["retriable-4xx"]) !== 0) return true;
-    if ((on & RetryOn["retriable-status-codes"]) !== 0 && policy.retriableStatusCodes.has(status)) return true;
+    if ((on & RetryOn["retriable-status-codes"]) !== 0 && policy.retriableStatusCodes.has(status)) {
+      return true;
+    }
   }
   const grpc = outcome.grpcStatus;
   return grpc !== undefined && ((GRPC_BITS[grpc] ?? 0) & on) !== 0;

@@ -42,7 +42,10 @@ export function compileHostRewrite(action: RouteAction, path: string): HostRewri
       if (spec.value === "") throw configError(`${path}.host_rewrite_header`, "a header name is required");
       return { kind: "header", name: spec.value.toLowerCase() };
     case "hostRewritePathRegex":
-      return { kind: "path_regex", substitution: compileSubstitution(spec.value, `${path}.host_rewrite_path_regex`) };
+      return {
+        kind: "path_regex",
+        substitution: compileSubstitution(spec.value, `${path}.host_rewrite_path_regex`),
+      };
     case "autoHostRewrite":
       return spec.value.value ? { kind: "auto" } : undefined;
     default:

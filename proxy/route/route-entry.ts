@@ -9,7 +9,11 @@ import {
   RouteAction_ClusterNotFoundResponseCode as NotFound,
   RouteAction_InternalRedirectAction,
 } from "../../gen/envoy/config/route/v3/route_components_pb.ts";
-import { type ClusterSpecifier, compileClusterSpecifier, type EnclosingHeaders } from "./cluster-specifier.ts";
+import {
+  type ClusterSpecifier,
+  compileClusterSpecifier,
+  type EnclosingHeaders,
+} from "./cluster-specifier.ts";
 import { configError, rejectUnsupported } from "./config-error.ts";
 import { durationToMs } from "./duration.ts";
 import { compileHashPolicy, type HashPolicy } from "./hash-policy.ts";
@@ -109,28 +113,46 @@ export function compileRoute(route: Route, path: string, ctx: RouteContext): Com
     case "directResponse": {
       const at = `${path}.direct_response`;
       const { status, body } = action.value;
-      if (status < 200 || status > 599) throw configError(`${at}.status`, `must be in [200, 600), got ${status}`);
+      if (status < 200 || status > 599) {
+        throw configError(`${at}.status`, `must be in [200, 600), got ${status}`);
+      }
       const spec = body?.specifier;
       let value: string | Uint8Array | undefined;
       if (spec?.case === "inlineString" || spec?.case === "inlineBytes") value = spec.value;
-      else if (spec?.case !== undefined) throw configError(`${at}.body`, `${spec.case} bodies are not supported (use inline_string or inline_bytes)`);
+      else if (spec?.case !== undefined) {
+        throw configError(
+          `${at}.body`,
+          `${spec.case} bodies are not supported (use inline_string or inline_bytes)`,
+        );
+      }
       const size = typeof value === "string" ? new TextEncoder().encode(value).length : value?.length ?? 0;
       if (size > ctx.maxDirectResponseBodyBytes) {
-        throw configError(`${at}.body`, `${size} bytes exceeds max_direct_response_body_size_bytes (${ctx.maxDirectResponseBodyBytes})`);
+        throw configError(
+          `${at}.body`,
+          `${size} bytes exceeds max_direct_response_body_size_bytes (${ctx.maxDirectResponseBodyBytes})`,
+        );
       }
       compiled = { kind: "direct_response", directResponse: { status, body: value } };
       break;
     }
     case "filterAction":
     case "nonForwardingAction":
-      throw configError(path, `${action.case === "filterAction" ? "filter_action" : "non_forwarding_action"} is not supported`);
+      throw configError(
+        path,
+        `${action.case === "filterAction" ? "filter_action" : "non_forwarding_action"} is not supported`,
+      );
     default:
       throw configError(path, "one of route, redirect or direct_response is required");
   }
   return { name: route.name, config: route, match, action: compiled, responseHeaders };
 }
 
-function compileForward(a: RouteAction, path: string, headers: EnclosingHeaders, ctx: RouteContext): ForwardPolicy {
+function compileForward(
+  a: RouteAction,
+  path: string,
+  headers: EnclosingHeaders,
+  ctx: RouteContext,
+): ForwardPolicy {
   rejectUnsupported(a.metadataMatch !== undefined, `${path}.metadata_match`);
   rejectUnsupported(a.pathRewritePolicy !== undefined, `${path}.path_rewrite_policy`);
   rejectUnsupported(a.retryPolicyTypedConfig !== undefined, `${path}.retry_policy_typed_config`);
@@ -156,11 +178,19 @@ function compileForward(a: RouteAction, path: string, headers: EnclosingHeaders,
     appendXForwardedHost: a.appendXForwardedHost,
     timeoutMs: durationToMs(a.timeout, `${path}.timeout`, 15_000),
     idleTimeoutMs: durationToMs(a.idleTimeout, `${path}.idle_timeout`),
-    retryPolicy: a.retryPolicy === undefined ? ctx.retryPolicy : compileRetryPolicy(a.retryPolicy, `${path}.retry_policy`),
+    retryPolicy: a.retryPolicy === undefined
+      ? ctx.retryPolicy
+      : compileRetryPolicy(a.retryPolicy, `${path}.retry_policy`),
     hashPolicy: compileHashPolicy(a.hashPolicy, `${path}.hash_policy`),
     upgrades,
-    maxStreamDurationMs: durationToMs(msd?.maxStreamDuration, `${path}.max_stream_duration.max_stream_duration`),
-    grpcTimeoutHeaderMaxMs: durationToMs(msd?.grpcTimeoutHeaderMax, `${path}.max_stream_duration.grpc_timeout_header_max`),
+    maxStreamDurationMs: durationToMs(
+      msd?.maxStreamDuration,
+      `${path}.max_stream_duration.max_stream_duration`,
+    ),
+    grpcTimeoutHeaderMaxMs: durationToMs(
+      msd?.grpcTimeoutHeaderMax,
+      `${path}.max_stream_duration.grpc_timeout_header_max`,
+    ),
     grpcTimeoutHeaderOffsetMs: durationToMs(
       msd?.grpcTimeoutHeaderOffset,
       `${path}.max_stream_duration.grpc_timeout_header_offset`,

@@ -1,5 +1,8 @@
 // envoy.config.route.v3.RouteMatch compiled once: path, headers, query parameters, runtime fraction, gRPC.
-import type { QueryParameterMatcher, RouteMatch } from "../../gen/envoy/config/route/v3/route_components_pb.ts";
+import type {
+  QueryParameterMatcher,
+  RouteMatch,
+} from "../../gen/envoy/config/route/v3/route_components_pb.ts";
 import { FractionalPercent_DenominatorType } from "../../gen/envoy/type/v3/percent_pb.ts";
 import { configError, rejectUnsupported } from "./config-error.ts";
 import { type CompiledHeaderMatcher, compileHeaderMatcher, matchHeaders } from "./header-matcher.ts";
@@ -52,7 +55,10 @@ export function compileRouteMatch(match: RouteMatch | undefined, path: string): 
     case "pathSeparatedPrefix":
       kind = "path_separated_prefix";
       if (!/^[^?#]+[^?#/]$/.test(spec.value)) {
-        throw configError(`${path}.path_separated_prefix`, "must not be empty, end with '/' or contain '?' or '#'");
+        throw configError(
+          `${path}.path_separated_prefix`,
+          "must not be empty, end with '/' or contain '?' or '#'",
+        );
       }
       literal = caseSensitive ? spec.value : asciiLower(spec.value);
       break;
@@ -66,7 +72,10 @@ export function compileRouteMatch(match: RouteMatch | undefined, path: string): 
     case "pathMatchPolicy":
       throw configError(`${path}.path_match_policy`, "path match extensions are not supported");
     default:
-      throw configError(path, "one of prefix, path, safe_regex, path_separated_prefix or connect_matcher is required");
+      throw configError(
+        path,
+        "one of prefix, path, safe_regex, path_separated_prefix or connect_matcher is required",
+      );
   }
   rejectUnsupported(match.tlsContext !== undefined, `${path}.tls_context`);
   rejectUnsupported(match.dynamicMetadata.length > 0, `${path}.dynamic_metadata`);
@@ -74,7 +83,9 @@ export function compileRouteMatch(match: RouteMatch | undefined, path: string): 
   let fractionPpm = 1_000_000;
   if (match.runtimeFraction !== undefined) {
     const scale = PPM[fraction?.denominator ?? 0];
-    if (scale === undefined) throw configError(`${path}.runtime_fraction.default_value.denominator`, "unknown denominator");
+    if (scale === undefined) {
+      throw configError(`${path}.runtime_fraction.default_value.denominator`, "unknown denominator");
+    }
     fractionPpm = Math.min((fraction?.numerator ?? 0) * scale, 1_000_000);
   }
   return {
@@ -83,7 +94,9 @@ export function compileRouteMatch(match: RouteMatch | undefined, path: string): 
     caseSensitive,
     regex,
     headers: match.headers.map((h, i) => compileHeaderMatcher(h, `${path}.headers[${i}]`)),
-    queryParameters: match.queryParameters.map((q, i) => compileQueryMatcher(q, `${path}.query_parameters[${i}]`)),
+    queryParameters: match.queryParameters.map((q, i) =>
+      compileQueryMatcher(q, `${path}.query_parameters[${i}]`)
+    ),
     fractionPpm,
     grpc: match.grpc !== undefined,
   };
@@ -92,7 +105,9 @@ export function compileRouteMatch(match: RouteMatch | undefined, path: string): 
 function compileQueryMatcher(q: QueryParameterMatcher, path: string): CompiledQueryMatcher {
   if (q.name === "") throw configError(`${path}.name`, "a query parameter name is required");
   const spec = q.queryParameterMatchSpecifier;
-  if (spec.case === "stringMatch") return { name: q.name, test: compileStringMatcher(spec.value, `${path}.string_match`) };
+  if (spec.case === "stringMatch") {
+    return { name: q.name, test: compileStringMatcher(spec.value, `${path}.string_match`) };
+  }
   if (spec.case === "presentMatch") return { name: q.name, test: undefined };
   throw configError(path, "one of string_match or present_match is required");
 }
@@ -119,7 +134,8 @@ function matchPath(m: CompiledRouteMatch, req: RequestView): boolean {
       return (m.caseSensitive ? req.pathNoQuery : req.lowerPathNoQuery) === m.literal;
     case "path_separated_prefix": {
       const p = m.caseSensitive ? req.pathNoQuery : req.lowerPathNoQuery;
-      return p.startsWith(m.literal) && (p.length === m.literal.length || p.charCodeAt(m.literal.length) === 47);
+      return p.startsWith(m.literal) &&
+        (p.length === m.literal.length || p.charCodeAt(m.literal.length) === 47);
     }
     case "safe_regex":
       return m.regex!.test(req.pathNoQuery);
@@ -137,5 +153,7 @@ export function isGrpcContentType(value: string | undefined): boolean {
 
 /** How many leading characters of the request path the match consumed (prefix_rewrite replaces them). */
 export function matchedLength(m: CompiledRouteMatch, req: RequestView): number {
-  return m.kind === "prefix" || m.kind === "path_separated_prefix" ? m.literal.length : req.pathNoQuery.length;
+  return m.kind === "prefix" || m.kind === "path_separated_prefix"
+    ? m.literal.length
+    : req.pathNoQuery.length;
 }

@@ -113,7 +113,9 @@ export function compileRouteConfiguration(config: RouteConfiguration): RouteTabl
       remove: kind === "request" ? vh.requestHeadersToRemove : vh.responseHeadersToRemove,
       path: `${path}.${kind}_headers_to_`,
     });
-    const retryPolicy = vh.retryPolicy === undefined ? undefined : compileRetryPolicy(vh.retryPolicy, `${path}.retry_policy`);
+    const retryPolicy = vh.retryPolicy === undefined
+      ? undefined
+      : compileRetryPolicy(vh.retryPolicy, `${path}.retry_policy`);
     const mirrorPolicies: readonly RouteAction_RequestMirrorPolicy[] = vh.requestMirrorPolicies.length > 0
       ? vh.requestMirrorPolicies
       : config.requestMirrorPolicies;
@@ -219,7 +221,11 @@ function resolveForward(route: CompiledRoute, policy: ForwardPolicy, req: Reques
   };
 }
 
-function resolveRedirect(route: CompiledRoute, redirect: CompiledRedirect, req: RequestView): RedirectResolution {
+function resolveRedirect(
+  route: CompiledRoute,
+  redirect: CompiledRedirect,
+  req: RequestView,
+): RedirectResolution {
   return {
     kind: "redirect",
     status: redirect.status,

@@ -40,12 +40,16 @@ export function createVirtualHostSelector<V>(
   const seen = new Set<string>();
   let fallback: V | undefined;
   for (const entry of entries) {
-    if (entry.domains.length === 0) throw configError(`${entry.path}.domains`, "at least one domain is required");
+    if (entry.domains.length === 0) {
+      throw configError(`${entry.path}.domains`, "at least one domain is required");
+    }
     entry.domains.forEach((raw, i) => {
       const domain = asciiLower(raw);
       const at = `${entry.path}.domains[${i}]`;
       if (domain === "") throw configError(at, "a domain must not be empty");
-      if (seen.has(domain)) throw configError(at, `duplicate domain "${raw}": domains must be unique across virtual hosts`);
+      if (seen.has(domain)) {
+        throw configError(at, `duplicate domain "${raw}": domains must be unique across virtual hosts`);
+      }
       seen.add(domain);
       if (domain === "*") fallback = entry.value;
       else if (domain.startsWith("*")) addWildcard(suffixes, domain.slice(1), entry.value);

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { RouteAction_HashPolicySchema } from "../../../gen/envoy/config/route/v3/route_components_pb.ts";
 import { combineHash, hash32 } from "../../../proxy/cluster/lb/hash.ts";
-import { compileHashPolicy, cookieValue, type HashInput, hashRequest } from "../../../proxy/route/hash-policy.ts";
+import {
+  compileHashPolicy,
+  cookieValue,
+  type HashInput,
+  hashRequest,
+} from "../../../proxy/route/hash-policy.ts";
 
 const compile = (...json: JsonValue[]) =>
   compileHashPolicy(json.map((j) => fromJson(RouteAction_HashPolicySchema, j)), "hash_policy")!;
@@ -28,14 +33,20 @@ describe("hash policies", () => {
 
   it("header: repeated values hash independently of their order; :authority reads the request head", () => {
     const p = compile({ header: { header_name: "x-v" } });
-    expect(hashRequest(p, input({ headers: { "x-v": ["b", "a"] } }))).toBe(hashRequest(p, input({ headers: { "x-v": ["a", "b"] } })));
+    expect(hashRequest(p, input({ headers: { "x-v": ["b", "a"] } }))).toBe(
+      hashRequest(p, input({ headers: { "x-v": ["a", "b"] } })),
+    );
     const auth = compile({ header: { header_name: ":authority" } });
     expect(hashRequest(auth, input({ authority: "x.com" }))).toBe(hash32("x.com"));
   });
 
   it("header regex_rewrite normalises the value before hashing", () => {
-    const p = compile({ header: { header_name: "x-v", regex_rewrite: { pattern: { regex: "-[0-9]+$" }, substitution: "" } } });
-    expect(hashRequest(p, input({ headers: { "x-v": "user-1" } }))).toBe(hashRequest(p, input({ headers: { "x-v": "user-2" } })));
+    const p = compile({
+      header: { header_name: "x-v", regex_rewrite: { pattern: { regex: "-[0-9]+$" }, substitution: "" } },
+    });
+    expect(hashRequest(p, input({ headers: { "x-v": "user-1" } }))).toBe(
+      hashRequest(p, input({ headers: { "x-v": "user-2" } })),
+    );
     expect(hashRequest(p, input({ headers: { "x-v": "user-1" } }))).toBe(hash32("user"));
   });
 
@@ -57,7 +68,9 @@ describe("hash policies", () => {
   });
 
   it("combines every policy that yields a value, in order", () => {
-    const p = compile({ header: { header_name: "a" } }, { header: { header_name: "b" } }, { header: { header_name: "c" } });
+    const p = compile({ header: { header_name: "a" } }, { header: { header_name: "b" } }, {
+      header: { header_name: "c" },
+    });
     const h = hashRequest(p, input({ headers: { a: "1", c: "3" } }));
     expect(h).toBe(combineHash(hash32("1"), hash32("3")));
   });
@@ -69,7 +82,11 @@ describe("hash policies", () => {
   });
 
   it("rejects filter_state and empty names with the field path", () => {
-    expect(() => compile({ header: { header_name: "a" } }, { filter_state: { key: "k" } })).toThrowError(/hash_policy\[1\]\.filter_state/);
-    expect(() => compile({ query_parameter: { name: "" } })).toThrowError(/hash_policy\[0\]\.query_parameter\.name/);
+    expect(() => compile({ header: { header_name: "a" } }, { filter_state: { key: "k" } })).toThrowError(
+      /hash_policy\[1\]\.filter_state/,
+    );
+    expect(() => compile({ query_parameter: { name: "" } })).toThrowError(
+      /hash_policy\[0\]\.query_parameter\.name/,
+    );
   });
 });

@@ -5,7 +5,10 @@ import type { HeaderMap } from "../../../proxy/http/types.ts";
 import { applyHeaderMutation } from "../../../proxy/route/header-mutation.ts";
 import type { ForwardResolution } from "../../../proxy/route/route-table.ts";
 
-const add = (key: string, value: string, extra: Record<string, JsonValue> = {}) => ({ header: { key, value }, ...extra });
+const add = (key: string, value: string, extra: Record<string, JsonValue> = {}) => ({
+  header: { key, value },
+  ...extra,
+});
 
 function levels(opts: {
   config?: JsonValue[];
@@ -42,7 +45,11 @@ function applied(t: ReturnType<typeof table>, headers: HeaderMap = {}): HeaderMa
 
 describe("header mutation", () => {
   it("appends route → virtual host → configuration by default", () => {
-    const t = levels({ route: [add("x-a", "route")], vhost: [add("x-a", "vhost")], config: [add("x-a", "config")] });
+    const t = levels({
+      route: [add("x-a", "route")],
+      vhost: [add("x-a", "vhost")],
+      config: [add("x-a", "config")],
+    });
     expect(applied(t)).toEqual({ "x-a": ["route", "vhost", "config"] });
   });
 
@@ -82,8 +89,12 @@ describe("header mutation", () => {
   });
 
   it("legacy append: false overwrites, true appends", () => {
-    expect(applied(levels({ route: [add("x-a", "n", { append: false })] }), { "x-a": "o" })).toEqual({ "x-a": "n" });
-    expect(applied(levels({ route: [add("x-a", "n", { append: true })] }), { "x-a": "o" })).toEqual({ "x-a": ["o", "n"] });
+    expect(applied(levels({ route: [add("x-a", "n", { append: false })] }), { "x-a": "o" })).toEqual({
+      "x-a": "n",
+    });
+    expect(applied(levels({ route: [add("x-a", "n", { append: true })] }), { "x-a": "o" })).toEqual({
+      "x-a": ["o", "n"],
+    });
   });
 
   it("skips empty values unless keep_empty_value", () => {
@@ -92,12 +103,17 @@ describe("header mutation", () => {
   });
 
   it("removes before adding at each level, names case-insensitively", () => {
-    const t = levels({ route: [add("X-Keep", "v")], remove: { route: ["X-Drop", "x-keep"], config: ["x-route-added"] } });
+    const t = levels({
+      route: [add("X-Keep", "v")],
+      remove: { route: ["X-Drop", "x-keep"], config: ["x-route-added"] },
+    });
     expect(applied(t, { "x-drop": "1", "x-keep": "old", "x-route-added": "z" })).toEqual({ "x-keep": "v" });
   });
 
   it("turns %% into a literal % and leaves other % alone", () => {
-    expect(applied(levels({ route: [add("x-a", "100%% sure, 50% off, %2F")] }))).toEqual({ "x-a": "100% sure, 50% off, %2F" });
+    expect(applied(levels({ route: [add("x-a", "100%% sure, 50% off, %2F")] }))).toEqual({
+      "x-a": "100% sure, 50% off, %2F",
+    });
   });
 
   it("applies weighted-cluster headers before the route's", () => {
@@ -138,7 +154,11 @@ describe("header mutation", () => {
         name: "v",
         domains: ["*"],
         response_headers_to_add: [add("x-vhost", "1")],
-        routes: [{ match: { prefix: "/" }, direct_response: { status: 200 }, response_headers_to_add: [add("x-route", "1")] }],
+        routes: [{
+          match: { prefix: "/" },
+          direct_response: { status: 200 },
+          response_headers_to_add: [add("x-route", "1")],
+        }],
       }],
     });
     const headers: HeaderMap = {};

@@ -2,7 +2,11 @@
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { RouteConfigurationSchema } from "../../../gen/envoy/config/route/v3/route_pb.ts";
 import type { HeaderMap } from "../../../proxy/http/types.ts";
-import { compileRouteConfiguration, type RouteTable, type SelectedRoute } from "../../../proxy/route/route-table.ts";
+import {
+  compileRouteConfiguration,
+  type RouteTable,
+  type SelectedRoute,
+} from "../../../proxy/route/route-table.ts";
 
 export function table(json: JsonValue): RouteTable {
   return compileRouteConfiguration(fromJson(RouteConfigurationSchema, json));

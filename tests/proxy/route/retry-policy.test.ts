@@ -11,7 +11,8 @@ import {
 import { seeded } from "./helpers.ts";
 import { isWeftError } from "../../../proxy/errors.ts";
 
-const policy = (json: JsonValue): RetryPolicy => compileRetryPolicy(fromJson(RetryPolicySchema, json), "retry_policy");
+const policy = (json: JsonValue): RetryPolicy =>
+  compileRetryPolicy(fromJson(RetryPolicySchema, json), "retry_policy");
 
 describe("retry policy compile", () => {
   it("applies Envoy's defaults", () => {
@@ -55,9 +56,13 @@ describe("retry policy compile", () => {
   it("rejects unknown retry_on tokens and unsupported predicates with the field path", () => {
     expect(() => policy({ retry_on: "5xx,bogus" })).toThrowError(/retry_policy\.retry_on: .*"bogus"/);
     expect(() => policy({ retry_on: "5xx,bogus" })).toThrow(expect.objectContaining({ code: "config" }));
-    expect(() => policy({ retry_host_predicate: [{ name: "envoy.retry_host_predicates.omit_canary_hosts" }] }))
+    expect(() =>
+      policy({ retry_host_predicate: [{ name: "envoy.retry_host_predicates.omit_canary_hosts" }] })
+    )
       .toThrowError(/retry_host_predicate\[0\]\.name/);
-    expect(() => policy({ retry_back_off: { base_interval: "1s", max_interval: "0.5s" } })).toThrowError(/max_interval/);
+    expect(() => policy({ retry_back_off: { base_interval: "1s", max_interval: "0.5s" } })).toThrowError(
+      /max_interval/,
+    );
     try {
       policy({ retry_on: "nope" });
     } catch (err) {
@@ -67,7 +72,8 @@ describe("retry policy compile", () => {
 });
 
 describe("shouldRetry", () => {
-  const on = (retryOn: string, extra: Record<string, JsonValue> = {}) => policy({ retry_on: retryOn, ...extra });
+  const on = (retryOn: string, extra: Record<string, JsonValue> = {}) =>
+    policy({ retry_on: retryOn, ...extra });
   const cases: [string, RetryOutcome, boolean][] = [
     ["5xx", { status: 500 }, true],
     ["5xx", { status: 503 }, true],

@@ -1,14 +1,21 @@
 import { describe, expect, it } from "vitest";
+import type { JsonValue } from "@bufbuild/protobuf";
 import { clusterOf, route, routes, seeded } from "./helpers.ts";
 import type { ForwardResolution, SelectedRoute } from "../../../proxy/route/route-table.ts";
 import { routeUpgradeEnabled } from "../../../proxy/route/route-entry.ts";
 
 function forward(selected: SelectedRoute | undefined): ForwardResolution {
-  if (selected?.action.kind !== "forward") throw new Error(`expected a forward action, got ${selected?.action.kind}`);
+  if (selected?.action.kind !== "forward") {
+    throw new Error(`expected a forward action, got ${selected?.action.kind}`);
+  }
   return selected.action;
 }
 
-function location(redirect: Record<string, unknown>, req: Parameters<typeof route>[1] = {}, match: Record<string, unknown> = { prefix: "/" }) {
+function location(
+  redirect: Record<string, JsonValue>,
+  req: Parameters<typeof route>[1] = {},
+  match: Record<string, JsonValue> = { prefix: "/" },
+) {
   const selected = route(routes([{ match, redirect }]), req);
   if (selected?.action.kind !== "redirect") throw new Error("expected a redirect");
   return { status: selected.action.status, location: selected.action.location };
@@ -28,7 +35,10 @@ describe("cluster selection", () => {
   });
 
   it("honours cluster_not_found_response_code", () => {
-    const t = routes([{ match: { prefix: "/" }, route: { cluster_header: "x-c", cluster_not_found_response_code: "NOT_FOUND" } }]);
+    const t = routes([{
+      match: { prefix: "/" },
+      route: { cluster_header: "x-c", cluster_not_found_response_code: "NOT_FOUND" },
+    }]);
     expect(forward(route(t)).policy.clusterNotFoundStatus).toBe(404);
   });
 
@@ -37,7 +47,10 @@ describe("cluster selection", () => {
       match: { prefix: "/" },
       route: {
         weighted_clusters: {
-          clusters: [{ name: "a", weight: 70 }, { name: "b", weight: 20 }, { name: "c", weight: 10 }, { name: "never", weight: 0 }],
+          clusters: [{ name: "a", weight: 70 }, { name: "b", weight: 20 }, { name: "c", weight: 10 }, {
+            name: "never",
+            weight: 0,
+          }],
         },
       },
     }]);
@@ -56,7 +69,12 @@ describe("cluster selection", () => {
   it("maps the draw onto the running sums of the weights", () => {
     const t = routes([{
       match: { prefix: "/" },
-      route: { weighted_clusters: { total_weight: 4, clusters: [{ name: "a", weight: 1 }, { name: "b", weight: 3 }] } },
+      route: {
+        weighted_clusters: {
+          total_weight: 4,
+          clusters: [{ name: "a", weight: 1 }, { name: "b", weight: 3 }],
+        },
+      },
     }]);
     expect(clusterOf(t, { random: () => 0 })).toBe("a");
     expect(clusterOf(t, { random: () => 0.24 })).toBe("a");
@@ -67,7 +85,12 @@ describe("cluster selection", () => {
   it("uses the random-value header when configured", () => {
     const t = routes([{
       match: { prefix: "/" },
-      route: { weighted_clusters: { header_name: "x-rand", clusters: [{ name: "a", weight: 1 }, { name: "b", weight: 1 }] } },
+      route: {
+        weighted_clusters: {
+          header_name: "x-rand",
+          clusters: [{ name: "a", weight: 1 }, { name: "b", weight: 1 }],
+        },
+      },
     }]);
     expect(clusterOf(t, { headers: { "x-rand": "4" }, random: () => 0.9 })).toBe("a");
     expect(clusterOf(t, { headers: { "x-rand": "5" }, random: () => 0 })).toBe("b");
@@ -80,7 +103,10 @@ describe("cluster selection", () => {
       route: {
         host_rewrite_literal: "route.host",
         weighted_clusters: {
-          clusters: [{ cluster_header: "x-pick", weight: 1, host_rewrite_literal: "entry.host" }, { name: "b", weight: 1 }],
+          clusters: [{ cluster_header: "x-pick", weight: 1, host_rewrite_literal: "entry.host" }, {
+            name: "b",
+            weight: 1,
+          }],
         },
       },
     }]);
@@ -100,52 +126,98 @@ describe("redirects", () => {
   });
 
   it("maps every response code", () => {
-    const codes = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
+    const codes = {
+      MOVED_PERMANENTLY: 301,
+      FOUND: 302,
+      SEE_OTHER: 303,
+      TEMPORARY_REDIRECT: 307,
+      PERMANENT_REDIRECT: 308,
+    };
     for (const [name, status] of Object.entries(codes)) {
       expect(location({ path_redirect: "/x", response_code: name }).status).toBe(status);
     }
   });
 
   it("https_redirect drops the old scheme's default port but keeps others", () => {
-    expect(location({ https_redirect: true }, { authority: "a.com:80", path: "/p" }).location).toBe("https://a.com/p");
-    expect(location({ https_redirect: true }, { authority: "a.com:8080", path: "/p" }).location).toBe("https://a.com:8080/p");
-    expect(location({ https_redirect: true }, { authority: "a.com", path: "/p?q" }).location).toBe("https://a.com/p?q");
+    expect(location({ https_redirect: true }, { authority: "a.com:80", path: "/p" }).location).toBe(
+      "https://a.com/p",
+    );
+    expect(location({ https_redirect: true }, { authority: "a.com:8080", path: "/p" }).location).toBe(
+      "https://a.com:8080/p",
+    );
+    expect(location({ https_redirect: true }, { authority: "a.com", path: "/p?q" }).location).toBe(
+      "https://a.com/p?q",
+    );
+  });
+
+  it("keeps a default port when the scheme does not change", () => {
+    expect(location({ path_redirect: "/n" }, { authority: "a.com:80" }).location).toBe("http://a.com:80/n");
+    expect(location({ https_redirect: true }, { scheme: "https", authority: "a.com:443" }).location).toBe(
+      "https://a.com:443/",
+    );
   });
 
   it("scheme_redirect replaces the scheme", () => {
-    expect(location({ scheme_redirect: "HTTP" }, { scheme: "https", authority: "a.com:443" }).location).toBe("http://a.com/");
+    expect(location({ scheme_redirect: "HTTP" }, { scheme: "https", authority: "a.com:443" }).location).toBe(
+      "http://a.com/",
+    );
   });
 
   it("port_redirect replaces the port of the request or of host_redirect", () => {
-    expect(location({ port_redirect: 8443 }, { authority: "a.com:80", path: "/p" }).location).toBe("http://a.com:8443/p");
+    expect(location({ port_redirect: 8443 }, { authority: "a.com:80", path: "/p" }).location).toBe(
+      "http://a.com:8443/p",
+    );
     expect(location({ port_redirect: 8443 }, { authority: "[::1]:80" }).location).toBe("http://[::1]:8443/");
     expect(location({ host_redirect: "b.com:1", port_redirect: 2 }).location).toBe("http://b.com:2/");
   });
 
   it("path_redirect keeps the request's query unless it has its own or strip_query is set", () => {
-    expect(location({ path_redirect: "/new" }, { path: "/old?x=1" }).location).toBe("http://example.com/new?x=1");
-    expect(location({ path_redirect: "/new?y=2" }, { path: "/old?x=1" }).location).toBe("http://example.com/new?y=2");
-    expect(location({ path_redirect: "/new", strip_query: true }, { path: "/old?x=1" }).location).toBe("http://example.com/new");
+    expect(location({ path_redirect: "/new" }, { path: "/old?x=1" }).location).toBe(
+      "http://example.com/new?x=1",
+    );
+    expect(location({ path_redirect: "/new?y=2" }, { path: "/old?x=1" }).location).toBe(
+      "http://example.com/new?y=2",
+    );
+    expect(location({ path_redirect: "/new", strip_query: true }, { path: "/old?x=1" }).location).toBe(
+      "http://example.com/new",
+    );
   });
 
   it("prefix_rewrite replaces the matched prefix", () => {
     expect(location({ prefix_rewrite: "/v2/" }, { path: "/v1/users?x=1" }, { prefix: "/v1/" }).location)
       .toBe("http://example.com/v2/users?x=1");
-    expect(location({ prefix_rewrite: "/v2/", strip_query: true }, { path: "/V1/users?x=1" }, { prefix: "/v1/", case_sensitive: false }).location)
+    expect(
+      location({ prefix_rewrite: "/v2/", strip_query: true }, { path: "/V1/users?x=1" }, {
+        prefix: "/v1/",
+        case_sensitive: false,
+      }).location,
+    )
       .toBe("http://example.com/v2/users");
   });
 
   it("regex_rewrite substitutes the path and keeps the query", () => {
-    const redirect = { regex_rewrite: { pattern: { regex: "^/service/([^/]+)(/.*)$" }, substitution: "\\2/instance/\\1" } };
-    expect(location(redirect, { path: "/service/foo/v1/api?x=1" }).location).toBe("http://example.com/v1/api/instance/foo?x=1");
+    const redirect = {
+      regex_rewrite: { pattern: { regex: "^/service/([^/]+)(/.*)$" }, substitution: "\\2/instance/\\1" },
+    };
+    expect(location(redirect, { path: "/service/foo/v1/api?x=1" }).location).toBe(
+      "http://example.com/v1/api/instance/foo?x=1",
+    );
   });
 
   it("redirects plain-text requests for require_tls ALL and EXTERNAL_ONLY", () => {
-    const all = routes([{ name: "r", match: { prefix: "/" }, route: { cluster: "c" } }], { require_tls: "ALL" });
+    const all = routes([{ name: "r", match: { prefix: "/" }, route: { cluster: "c" } }], {
+      require_tls: "ALL",
+    });
     const redirected = route(all, { authority: "a.com:80", path: "/x?y" });
-    expect(redirected?.action).toMatchObject({ kind: "redirect", status: 301, location: "https://a.com/x?y" });
+    expect(redirected?.action).toMatchObject({
+      kind: "redirect",
+      status: 301,
+      location: "https://a.com/x?y",
+    });
     expect(route(all, { scheme: "https" })?.route?.name).toBe("r");
-    const ext = routes([{ name: "r", match: { prefix: "/" }, route: { cluster: "c" } }], { require_tls: "EXTERNAL_ONLY" });
+    const ext = routes([{ name: "r", match: { prefix: "/" }, route: { cluster: "c" } }], {
+      require_tls: "EXTERNAL_ONLY",
+    });
     expect(route(ext)?.action.kind).toBe("redirect");
     expect(route(ext, { headers: { "x-envoy-internal": "true" } })?.action.kind).toBe("forward");
   });
@@ -158,8 +230,15 @@ describe("direct_response", () => {
       { match: { path: "/b" }, direct_response: { status: 200, body: { inline_bytes: btoa("hi") } } },
       { match: { path: "/e" }, direct_response: { status: 204 } },
     ]);
-    expect(route(t, { path: "/s" })?.action).toMatchObject({ kind: "direct_response", status: 418, body: "teapot" });
-    expect(route(t, { path: "/b" })?.action).toMatchObject({ status: 200, body: new TextEncoder().encode("hi") });
+    expect(route(t, { path: "/s" })?.action).toMatchObject({
+      kind: "direct_response",
+      status: 418,
+      body: "teapot",
+    });
+    expect(route(t, { path: "/b" })?.action).toMatchObject({
+      status: 200,
+      body: new TextEncoder().encode("hi"),
+    });
     expect(route(t, { path: "/e" })?.action).toMatchObject({ status: 204, body: undefined });
   });
 });
@@ -179,8 +258,17 @@ describe("rewrites", () => {
 
   it("regex_rewrite substitutes every match (RE2 \\1 → JS) in the path only", () => {
     const t = routes([
-      { match: { prefix: "/svc/" }, route: { cluster: "c", regex_rewrite: { pattern: { regex: "^/svc/([^/]+)/(.*)$" }, substitution: "/\\2/\\1" } } },
-      { match: { prefix: "/" }, route: { cluster: "c", regex_rewrite: { pattern: { regex: "o" }, substitution: "0" } } },
+      {
+        match: { prefix: "/svc/" },
+        route: {
+          cluster: "c",
+          regex_rewrite: { pattern: { regex: "^/svc/([^/]+)/(.*)$" }, substitution: "/\\2/\\1" },
+        },
+      },
+      {
+        match: { prefix: "/" },
+        route: { cluster: "c", regex_rewrite: { pattern: { regex: "o" }, substitution: "0" } },
+      },
     ]);
     expect(forward(route(t, { path: "/svc/users/list?o=o" })).path).toBe("/list/users?o=o");
     expect(forward(route(t, { path: "/foo/boo?o" })).path).toBe("/f00/b00?o");
@@ -197,7 +285,13 @@ describe("rewrites", () => {
     const t = routes([
       { match: { prefix: "/lit" }, route: { cluster: "c", host_rewrite_literal: "upstream.local" } },
       { match: { prefix: "/hdr" }, route: { cluster: "c", host_rewrite_header: "X-Host" } },
-      { match: { prefix: "/rx" }, route: { cluster: "c", host_rewrite_path_regex: { pattern: { regex: "^/rx/([^/]+).*$" }, substitution: "\\1.svc" } } },
+      {
+        match: { prefix: "/rx" },
+        route: {
+          cluster: "c",
+          host_rewrite_path_regex: { pattern: { regex: "^/rx/([^/]+).*$" }, substitution: "\\1.svc" },
+        },
+      },
       { match: { prefix: "/auto" }, route: { cluster: "c", auto_host_rewrite: true } },
     ]);
     expect(forward(route(t, { path: "/lit" })).host).toBe("upstream.local");
@@ -216,14 +310,20 @@ describe("forward policy", () => {
       { match: { path: "/d" }, route: { cluster: "c" } },
       { match: { path: "/z" }, route: { cluster: "c", timeout: "0s", idle_timeout: "2.5s" } },
     ]);
-    expect(forward(route(t, { path: "/d" })).policy).toMatchObject({ timeoutMs: 15_000, idleTimeoutMs: undefined });
+    expect(forward(route(t, { path: "/d" })).policy).toMatchObject({
+      timeoutMs: 15_000,
+      idleTimeoutMs: undefined,
+    });
     expect(forward(route(t, { path: "/z" })).policy).toMatchObject({ timeoutMs: 0, idleTimeoutMs: 2500 });
   });
 
   it("uses the route's retry policy, else the virtual host's", () => {
     const t = routes(
       [
-        { match: { path: "/own" }, route: { cluster: "c", retry_policy: { retry_on: "5xx", num_retries: 5 } } },
+        {
+          match: { path: "/own" },
+          route: { cluster: "c", retry_policy: { retry_on: "5xx", num_retries: 5 } },
+        },
         { match: { path: "/inherit" }, route: { cluster: "c" } },
       ],
       { retry_policy: { retry_on: "reset" } },
@@ -237,7 +337,10 @@ describe("forward policy", () => {
   it("enables or disables upgrades per route", () => {
     const t = routes([
       { match: { path: "/ws" }, route: { cluster: "c", upgrade_configs: [{ upgrade_type: "WebSocket" }] } },
-      { match: { path: "/no" }, route: { cluster: "c", upgrade_configs: [{ upgrade_type: "websocket", enabled: false }] } },
+      {
+        match: { path: "/no" },
+        route: { cluster: "c", upgrade_configs: [{ upgrade_type: "websocket", enabled: false }] },
+      },
       { match: { path: "/plain" }, route: { cluster: "c" } },
     ]);
     expect(routeUpgradeEnabled(forward(route(t, { path: "/ws" })).policy, "websocket")).toBe(true);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { JsonValue } from "@bufbuild/protobuf";
 import { routeName, routes, table } from "./helpers.ts";
 
 describe("path matching", () => {
@@ -19,7 +20,11 @@ describe("path matching", () => {
   });
 
   it("safe_regex must match the whole path without query", () => {
-    const t = routes([{ name: "r", match: { safe_regex: { regex: "/users/[0-9]+" } }, route: { cluster: "c" } }]);
+    const t = routes([{
+      name: "r",
+      match: { safe_regex: { regex: "/users/[0-9]+" } },
+      route: { cluster: "c" },
+    }]);
     expect(routeName(t, { path: "/users/42" })).toBe("r");
     expect(routeName(t, { path: "/users/42?q=x" })).toBe("r");
     expect(routeName(t, { path: "/users/42/posts" })).toBeUndefined();
@@ -56,7 +61,11 @@ describe("path matching", () => {
 
   it("RE2 syntax: named groups, leading (?i), POSIX classes and \\z", () => {
     const t = routes([
-      { name: "named", match: { safe_regex: { regex: "/n/(?P<id>[[:digit:]]+)\\z" } }, route: { cluster: "c" } },
+      {
+        name: "named",
+        match: { safe_regex: { regex: "/n/(?P<id>[[:digit:]]+)\\z" } },
+        route: { cluster: "c" },
+      },
       { name: "ci", match: { safe_regex: { regex: "(?i)/CaSe" } }, route: { cluster: "c" } },
       { name: "esc", match: { safe_regex: { regex: "/a\\-b\\Q.*\\E" } }, route: { cluster: "c" } },
     ]);
@@ -76,7 +85,11 @@ describe("path matching", () => {
   it("ignore_path_parameters_in_path_matching strips ;params before matching", () => {
     const json = (ignore: boolean) => ({
       ignore_path_parameters_in_path_matching: ignore,
-      virtual_hosts: [{ name: "v", domains: ["*"], routes: [{ name: "e", match: { path: "/a/b" }, route: { cluster: "c" } }] }],
+      virtual_hosts: [{
+        name: "v",
+        domains: ["*"],
+        routes: [{ name: "e", match: { path: "/a/b" }, route: { cluster: "c" } }],
+      }],
     });
     expect(routeName(table(json(true)), { path: "/a;x=1/b;y?q" })).toBe("e");
     expect(routeName(table(json(false)), { path: "/a;x=1/b;y?q" })).toBeUndefined();
@@ -100,7 +113,11 @@ describe("first match wins", () => {
 
   it("falls through to later routes when headers do not match", () => {
     const t = routes([
-      { name: "canary", match: { prefix: "/", headers: [{ name: "x-canary", string_match: { exact: "1" } }] }, route: { cluster: "canary" } },
+      {
+        name: "canary",
+        match: { prefix: "/", headers: [{ name: "x-canary", string_match: { exact: "1" } }] },
+        route: { cluster: "canary" },
+      },
       { name: "stable", match: { prefix: "/" }, route: { cluster: "stable" } },
     ]);
     expect(routeName(t, { headers: { "x-canary": "1" } })).toBe("canary");
@@ -108,8 +125,12 @@ describe("first match wins", () => {
   });
 });
 
-function headerRoute(matcher: Record<string, unknown>) {
-  return routes([{ name: "h", match: { prefix: "/", headers: [{ name: "x-h", ...matcher }] }, route: { cluster: "c" } }]);
+function headerRoute(matcher: Record<string, JsonValue>) {
+  return routes([{
+    name: "h",
+    match: { prefix: "/", headers: [{ name: "x-h", ...matcher }] },
+    route: { cluster: "c" },
+  }]);
 }
 const hit = (t: ReturnType<typeof routes>, value?: string | string[]) =>
   routeName(t, { headers: value === undefined ? {} : { "x-h": value } }) === "h";
@@ -186,7 +207,11 @@ describe("header matchers", () => {
       treat_missing_header_as_empty: true,
     });
     expect(hit(t)).toBe(true);
-    expect(hit(headerRoute({ string_match: { safe_regex: { regex: "^$" } }, treat_missing_header_as_empty: true }))).toBe(true);
+    expect(
+      hit(
+        headerRoute({ string_match: { safe_regex: { regex: "^$" } }, treat_missing_header_as_empty: true }),
+      ),
+    ).toBe(true);
     expect(hit(headerRoute({ string_match: { exact: "" } }))).toBe(false);
   });
 
@@ -197,8 +222,16 @@ describe("header matchers", () => {
 
   it("matches pseudo-headers :method, :authority and :path", () => {
     const t = routes([
-      { name: "post", match: { prefix: "/", headers: [{ name: ":method", string_match: { exact: "POST" } }] }, route: { cluster: "c" } },
-      { name: "auth", match: { prefix: "/", headers: [{ name: ":authority", string_match: { suffix: ".internal" } }] }, route: { cluster: "c" } },
+      {
+        name: "post",
+        match: { prefix: "/", headers: [{ name: ":method", string_match: { exact: "POST" } }] },
+        route: { cluster: "c" },
+      },
+      {
+        name: "auth",
+        match: { prefix: "/", headers: [{ name: ":authority", string_match: { suffix: ".internal" } }] },
+        route: { cluster: "c" },
+      },
     ]);
     expect(routeName(t, { method: "POST" })).toBe("post");
     expect(routeName(t, { authority: "svc.internal" })).toBe("auth");
@@ -208,7 +241,10 @@ describe("header matchers", () => {
   it("requires every header matcher to match", () => {
     const t = routes([{
       name: "both",
-      match: { prefix: "/", headers: [{ name: "a", present_match: true }, { name: "b", string_match: { exact: "2" } }] },
+      match: {
+        prefix: "/",
+        headers: [{ name: "a", present_match: true }, { name: "b", string_match: { exact: "2" } }],
+      },
       route: { cluster: "c" },
     }]);
     expect(routeName(t, { headers: { a: "1", b: "2" } })).toBe("both");
@@ -250,7 +286,14 @@ describe("query parameter matchers", () => {
 describe("runtime_fraction", () => {
   const fraction = (numerator: number, denominator: string) =>
     routes([
-      { name: "f", match: { prefix: "/", runtime_fraction: { default_value: { numerator, denominator }, runtime_key: "k" } }, route: { cluster: "c" } },
+      {
+        name: "f",
+        match: {
+          prefix: "/",
+          runtime_fraction: { default_value: { numerator, denominator }, runtime_key: "k" },
+        },
+        route: { cluster: "c" },
+      },
       { name: "rest", match: { prefix: "/" }, route: { cluster: "d" } },
     ]);
 
@@ -267,8 +310,16 @@ describe("runtime_fraction", () => {
   it("draws once per request, shared by every route", () => {
     let calls = 0;
     const t = routes([
-      { name: "a", match: { prefix: "/", runtime_fraction: { default_value: { numerator: 10 } } }, route: { cluster: "a" } },
-      { name: "b", match: { prefix: "/", runtime_fraction: { default_value: { numerator: 20 } } }, route: { cluster: "b" } },
+      {
+        name: "a",
+        match: { prefix: "/", runtime_fraction: { default_value: { numerator: 10 } } },
+        route: { cluster: "a" },
+      },
+      {
+        name: "b",
+        match: { prefix: "/", runtime_fraction: { default_value: { numerator: 20 } } },
+        route: { cluster: "b" },
+      },
     ]);
     expect(routeName(t, { random: () => (calls++, 0.15) })).toBe("b");
     expect(calls).toBe(1);

@@ -13,6 +13,10 @@ describe("StringMatcher", () => {
     expect(matcher({ exact: "Ab", ignore_case: true })("aB")).toBe(true);
     expect(matcher({ exact: "Ab", ignore_case: true })("aBc")).toBe(false);
     expect(matcher({ prefix: "AB", ignore_case: true })("abc")).toBe(true);
+    expect(matcher({ prefix: "ab", ignore_case: true })("ABC")).toBe(true);
+    expect(matcher({ prefix: "ab", ignore_case: true })("xab")).toBe(false);
+    expect(matcher({ suffix: "bc", ignore_case: true })("ABC")).toBe(true);
+    expect(matcher({ exact: "ab", ignore_case: true })("AB")).toBe(true);
     expect(matcher({ suffix: "BC", ignore_case: true })("abc")).toBe(true);
     expect(matcher({ contains: "B", ignore_case: true })("abc")).toBe(true);
     expect(matcher({ contains: "B" })("abc")).toBe(false);

@@ -69,7 +69,9 @@ describe("virtual host selection", () => {
   });
 
   it("strips the port first with ignore_port_in_host_matching", () => {
-    const ignore = vhosts({ withPort: ["a.com:8080"], plain: ["a.com"] }, { ignore_port_in_host_matching: true });
+    const ignore = vhosts({ withPort: ["a.com:8080"], plain: ["a.com"] }, {
+      ignore_port_in_host_matching: true,
+    });
     expect(vhostOf(ignore, "a.com:8080")).toBe("plain");
     const keep = vhosts({ withPort: ["a.com:8080"], plain: ["a.com"] });
     expect(vhostOf(keep, "a.com:8080")).toBe("withPort");

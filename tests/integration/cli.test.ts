@@ -1,0 +1,126 @@
+// The weft CLI as a user runs it: help text, bootstrap errors that name file/line/field, graceful drain on SIGTERM.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpBootstrap, staticCluster, startUpstream, type Upstream } from "../support/harness.ts";
+
+const root = join(import.meta.dirname, "../..");
+const weft = join(root, "bin/weft.js");
+const dir = mkdtempSync(join(tmpdir(), "weft-cli-"));
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile("node", [weft, ...args], { cwd: root, timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("weft --help", () => {
+  it("lists the commands and explains each one's options", async () => {
+    const top = await run(["--help"]);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/proxy\s+Run a sidecar/);
+    const proxy = await run(["proxy", "--help"]);
+    expect(proxy.code).toBe(0);
+    expect(proxy.stdout).toContain("--config-path");
+    expect(proxy.stdout).toContain("--drain-time-s");
+  });
+
+  it("rejects an unknown command and an unknown flag with usage", async () => {
+    const bad = await run(["proxi"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown command "proxi"');
+    const flag = await run(["proxy", "--nope"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("--nope");
+  });
+});
+
+describe("bootstrap errors", () => {
+  it("names the file, line and field of an unsupported field", async () => {
+    const file = join(dir, "unsupported.yaml");
+    writeFileSync(
+      file,
+      httpBootstrap({
+        routes: "virtual_hosts: [{ name: a, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: c } }] }]",
+        clusters: staticCluster("c", [1]) + "  outlier_detection: { consecutive_5xx: 3 }\n",
+      }),
+    );
+    const res = await run(["proxy", "-c", file]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("unsupported.yaml:");
+    expect(res.stderr).toContain("static_resources.clusters[0].outlier_detection");
+  });
+
+  it("reports YAML syntax errors with a position and does not start", async () => {
+    const file = join(dir, "broken.yaml");
+    writeFileSync(file, "static_resources:\n  listeners: [\n");
+    const res = await run(["proxy", "-c", file]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/broken\.yaml:\d+/);
+  });
+
+  it("says what to do when the file does not exist", async () => {
+    const res = await run(["proxy", "-c", join(dir, "missing.yaml")]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("cannot read bootstrap");
+  });
+});
+
+describe("graceful drain on SIGTERM", () => {
+  let slow: Upstream;
+  let child: ChildProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    slow = await startUpstream("slow", (_req, res) => setTimeout(() => res.end("finished"), 600));
+    const listenerPort = 20000 + Math.floor(Math.random() * 20000);
+    const file = join(dir, "drain.yaml");
+    writeFileSync(
+      file,
+      httpBootstrap({
+        routes: "virtual_hosts: [{ name: a, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: slow } }] }]",
+        clusters: staticCluster("slow", [slow.port]),
+      }).replace("port_value: 0", `port_value: ${listenerPort}`),
+    );
+    child = spawn("node", [weft, "proxy", "-c", file, "--drain-time-s", "5"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (d: Buffer) => d.toString().includes("listener") && resolve());
+      child.once("exit", (code) => reject(new Error(`weft exited early with ${code}`)));
+    });
+    port = listenerPort;
+  });
+
+  afterAll(async () => {
+    child.kill("SIGKILL");
+    await slow.close();
+  });
+
+  it("finishes the in-flight request, refuses new connections, then exits 0", async () => {
+    const inflight = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/" }, (res) => {
+        let body = "";
+        res.on("data", (c) => body += c);
+        res.on("end", () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await new Promise<string>((resolve) => {
+      const req = request({ host: "127.0.0.1", port, path: "/", agent: false }, () => resolve("accepted"));
+      req.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? "error"));
+      req.end();
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    expect(await inflight).toEqual({ status: 200, body: "finished" });
+    expect(await exited).toBe(0);
+  });
+});
