@@ -2,6 +2,6 @@
 export { createProxy, type Proxy, type ProxyOptions } from "./proxy/proxy.ts";
 export { loadBootstrap } from "./proxy/config/load-bootstrap.ts";
 export { createConfigRegistry } from "./proxy/config/registry.ts";
-export { WeftError, type ErrorCode } from "./proxy/errors.ts";
+export { type ErrorCode, WeftError } from "./proxy/errors.ts";
 export type * from "./proxy/runtime/types.ts";
 export type * from "./proxy/http/types.ts";

@@ -3,9 +3,9 @@ import type { Bootstrap } from "../gen/envoy/config/bootstrap/v3/bootstrap_pb.ts
 import type { Listener } from "../gen/envoy/config/listener/v3/listener_pb.ts";
 import type { FilterChain } from "../gen/envoy/config/listener/v3/listener_components_pb.ts";
 import type { Runtime } from "./runtime/types.ts";
-import { createClusterManager, type ClusterManager } from "./cluster/cluster-manager.ts";
+import { type ClusterManager, createClusterManager } from "./cluster/cluster-manager.ts";
 import { createStatsStore, type StatsStore } from "./stats/stats-store.ts";
-import { startListener, type RunningListener } from "./listener/listener.ts";
+import { type RunningListener, startListener } from "./listener/listener.ts";
 import { createNetworkChain, type NetworkChain } from "./listener/network-chain.ts";
 import { NETWORK_FILTERS, type NetworkFilterContext } from "./network/filters.ts";
 import { compileDownstreamTls } from "./tls/tls-context.ts";
@@ -74,24 +74,46 @@ export async function createProxy(options: ProxyOptions): Promise<Proxy> {
   };
 }
 
-async function buildListener(config: Listener, ctx: NetworkFilterContext, field: string): Promise<RunningListener> {
-  const chains = await Promise.all(config.filterChains.map((c, i) => buildChain(c, ctx, `${field}.filter_chains[${i}]`)));
-  const defaultChain = config.defaultFilterChain ? await buildChain(config.defaultFilterChain, ctx, `${field}.default_filter_chain`) : undefined;
+async function buildListener(
+  config: Listener,
+  ctx: NetworkFilterContext,
+  field: string,
+): Promise<RunningListener> {
+  const chains = await Promise.all(
+    config.filterChains.map((c, i) => buildChain(c, ctx, `${field}.filter_chains[${i}]`)),
+  );
+  const defaultChain = config.defaultFilterChain
+    ? await buildChain(config.defaultFilterChain, ctx, `${field}.default_filter_chain`)
+    : undefined;
   return await startListener(config, chains, defaultChain, ctx, field);
 }
 
-async function buildChain(chain: FilterChain, ctx: NetworkFilterContext, field: string): Promise<NetworkChain> {
+async function buildChain(
+  chain: FilterChain,
+  ctx: NetworkFilterContext,
+  field: string,
+): Promise<NetworkChain> {
   if (chain.filters.length !== 1) {
-    throw new WeftError("config", `${field}.filters: exactly one terminal network filter (http_connection_manager or tcp_proxy) is supported`);
+    throw new WeftError(
+      "config",
+      `${field}.filters: exactly one terminal network filter (http_connection_manager or tcp_proxy) is supported`,
+    );
   }
   const filter = chain.filters[0];
   const typed = filter.configType.case === "typedConfig" ? filter.configType.value : undefined;
   if (!typed) throw new WeftError("config", `${field}.filters[0].typed_config: required`);
   const factory = NETWORK_FILTERS.find((f) => f.matches(typed));
   if (!factory) {
-    throw new WeftError("config", `${field}.filters[0]: network filter ${typed.typeUrl} is not supported (supported: ${NETWORK_FILTERS.map((f) => f.name).join(", ")})`);
+    throw new WeftError(
+      "config",
+      `${field}.filters[0]: network filter ${typed.typeUrl} is not supported (supported: ${
+        NETWORK_FILTERS.map((f) => f.name).join(", ")
+      })`,
+    );
   }
   const ts = chain.transportSocket?.configType;
-  const tls = ts?.case === "typedConfig" ? await compileDownstreamTls(ts.value, ctx.runtime.readTextFile, `${field}.transport_socket`) : undefined;
+  const tls = ts?.case === "typedConfig"
+    ? await compileDownstreamTls(ts.value, ctx.runtime.readTextFile, `${field}.transport_socket`)
+    : undefined;
   return createNetworkChain(ctx.runtime, tls, factory.create(typed, ctx, `${field}.filters[0]`));
 }

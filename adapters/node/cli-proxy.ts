@@ -45,7 +45,11 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const running = await startNodeProxy({ configPath: file, accessLog: Boolean(v["access-log"]), validateOnly: Boolean(v.validate) });
+    const running = await startNodeProxy({
+      configPath: file,
+      accessLog: Boolean(v["access-log"]),
+      validateOnly: Boolean(v.validate),
+    });
     if (!running) {
       console.log(`${file}: valid`);
       return 0;

@@ -40,9 +40,18 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Parses options strictly; an unknown flag is an error that shows the command's help. */
-export function parseCommandArgs(argv: string[], options: NonNullable<ParseArgsConfig["options"]>, usage: string) {
+export function parseCommandArgs(
+  argv: string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+  usage: string,
+) {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${usage}`);
     return undefined;

@@ -65,7 +65,6 @@ function peekSocket(socket: Socket, minBytes: number, timeoutMs: number): Promis
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = () => {
       clearTimeout(timer);
       socket.off("readable", onReadable);
@@ -83,7 +82,7 @@ function peekSocket(socket: Socket, minBytes: number, timeoutMs: number): Promis
       }
       if (size >= minBytes) finish();
     };
-    timer = setTimeout(finish, timeoutMs);
+    const timer = setTimeout(finish, timeoutMs);
     socket.on("readable", onReadable);
     socket.once("end", finish);
     socket.once("close", finish);
@@ -101,6 +100,8 @@ export function tlsInfoOf(socket: TLSSocket): TlsInfo {
   return {
     serverName: servername || undefined,
     alpn: alpn || undefined,
-    peerIdentity: socket.authorized ? spiffe ?? (peer?.subject?.CN ? String(peer.subject.CN) : undefined) : undefined,
+    peerIdentity: socket.authorized
+      ? spiffe ?? (peer?.subject?.CN ? String(peer.subject.CN) : undefined)
+      : undefined,
   };
 }

@@ -3,7 +3,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import type { DownstreamRequest, HeaderMap, HttpProtocol, HttpResponse, ResponseHead } from "../../proxy/http/types.ts";
+import type {
+  DownstreamRequest,
+  HeaderMap,
+  HttpProtocol,
+  HttpResponse,
+  ResponseHead,
+} from "../../proxy/http/types.ts";
 import { normalizeAddress, tlsInfoOf, wrapSocket } from "./connection.ts";
 
 /** Sockets asked to drain: their next response carries `connection: close`. */
@@ -86,7 +92,7 @@ export function serializeHead(head: ResponseHead): string {
   for (const name in head.headers) {
     const value = head.headers[name];
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out += `${name}: ${v}\r\n`;
+    if (Array.isArray(value)) { for (const v of value) out += `${name}: ${v}\r\n`; }
     else out += `${name}: ${value}\r\n`;
   }
   return out + "\r\n";

@@ -10,7 +10,8 @@ const servers = new WeakMap<HttpHandler, Map<string, Server>>();
 
 /** One node:http server per (handler, limits); connections are handed to it one by one. */
 function serverFor(options: HttpServeOptions, handler: HttpHandler): Server {
-  const key = `${options.maxRequestHeadersKb}/${options.maxHeadersCount}/${options.idleTimeoutMs}/${options.requestHeadersTimeoutMs}`;
+  const key =
+    `${options.maxRequestHeadersKb}/${options.maxHeadersCount}/${options.idleTimeoutMs}/${options.requestHeadersTimeoutMs}`;
   let byKey = servers.get(handler);
   if (!byKey) servers.set(handler, byKey = new Map());
   let server = byKey.get(key);
@@ -27,14 +28,22 @@ function serverFor(options: HttpServeOptions, handler: HttpHandler): Server {
   // One more than the limit so that exceeding it is detectable (node silently drops extras).
   server.maxHeadersCount = options.maxHeadersCount + 1;
   server.on("request", (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, options, handler));
-  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(req, socket, head, handler));
+  server.on(
+    "upgrade",
+    (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(req, socket, head, handler),
+  );
   server.on("clientError", onClientError);
   if (options.idleTimeoutMs) server.timeout = options.idleTimeoutMs;
   byKey.set(key, server);
   return server;
 }
 
-function onRequest(req: IncomingMessage, res: ServerResponse, options: HttpServeOptions, handler: HttpHandler) {
+function onRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: HttpServeOptions,
+  handler: HttpHandler,
+) {
   if (req.rawHeaders.length / 2 > options.maxHeadersCount) {
     res.shouldKeepAlive = false;
     res.writeHead(431, { "content-type": "text/plain", connection: "close" });
@@ -62,7 +71,9 @@ function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, handler: 
     (response) => {
       if (socket.destroyed || (socket as Socket & { weftUpgraded?: boolean }).weftUpgraded) return;
       // The handler answered without upgrading: write a plain response and close.
-      const body = typeof response.body === "string" || response.body instanceof Uint8Array ? response.body : "";
+      const body = typeof response.body === "string" || response.body instanceof Uint8Array
+        ? response.body
+        : "";
       const lines = [`HTTP/1.1 ${response.status} ${statusText(response.status)}`, "connection: close"];
       for (const [name, value] of Object.entries(response.headers)) {
         if (value === undefined || name === "connection" || name === "content-length") continue;
@@ -76,7 +87,15 @@ function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, handler: 
 }
 
 function statusText(status: number): string {
-  return ({ 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 426: "Upgrade Required", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" } as Record<number, string>)[status] ?? "Unknown";
+  return ({
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    426: "Upgrade Required",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+  } as Record<number, string>)[status] ?? "Unknown";
 }
 
 /** Malformed requests: a precise status, the connection closed, the proxy keeps serving. */
@@ -84,9 +103,19 @@ function onClientError(err: Error & { code?: string }, socket: Socket) {
   if (!socket.writable || socket.destroyed) return socket.destroy();
   const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
   const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
-  const status = tooLarge ? "431 Request Header Fields Too Large" : timeout ? "408 Request Timeout" : "400 Bad Request";
-  const body = tooLarge ? "request headers too large\n" : timeout ? "request timeout\n" : `malformed request: ${err.code ?? "parse error"}\n`;
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+  const status = tooLarge
+    ? "431 Request Header Fields Too Large"
+    : timeout
+    ? "408 Request Timeout"
+    : "400 Bad Request";
+  const body = tooLarge
+    ? "request headers too large\n"
+    : timeout
+    ? "request timeout\n"
+    : `malformed request: ${err.code ?? "parse error"}\n`;
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function failResponse(res: ServerResponse, err: unknown) {
@@ -95,7 +124,11 @@ function failResponse(res: ServerResponse, err: unknown) {
   res.end("internal error\n");
 }
 
-export function serveHttp1(conn: Connection, options: HttpServeOptions, handler: HttpHandler): HttpConnection {
+export function serveHttp1(
+  conn: Connection,
+  options: HttpServeOptions,
+  handler: HttpHandler,
+): HttpConnection {
   const socket = socketOf(conn);
   const server = serverFor(options, handler);
   server.emit("connection", socket);

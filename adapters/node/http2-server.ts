@@ -10,14 +10,28 @@ import {
 } from "node:http2";
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import type { DownstreamRequest, HeaderMap, HttpConnection, HttpHandler, HttpResponse, HttpServeOptions } from "../../proxy/http/types.ts";
+import type {
+  DownstreamRequest,
+  HeaderMap,
+  HttpConnection,
+  HttpHandler,
+  HttpResponse,
+  HttpServeOptions,
+} from "../../proxy/http/types.ts";
 import type { Connection } from "../../proxy/runtime/types.ts";
 import { normalizeAddress, socketOf, tlsInfoOf } from "./connection.ts";
 
 const servers = new WeakMap<HttpHandler, Map<string, Http2Server>>();
 
 /** Connection-specific headers that HTTP/2 forbids (RFC 9113 §8.2.2). */
-const forbidden = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"]);
+const forbidden = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+]);
 
 function serverFor(options: HttpServeOptions, handler: HttpHandler): Http2Server {
   const key = `${options.maxRequestHeadersKb}/${options.maxHeadersCount}/${options.idleTimeoutMs}`;
@@ -37,7 +51,12 @@ function serverFor(options: HttpServeOptions, handler: HttpHandler): Http2Server
   return server;
 }
 
-function onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, handler: HttpHandler) {
+function onStream(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  flags: number,
+  handler: HttpHandler,
+) {
   stream.on("error", () => {});
   const request = toDownstreamRequest(stream, headers, flags);
   Promise.resolve().then(() => handler(request)).then(
@@ -49,7 +68,11 @@ function onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags
   );
 }
 
-function toDownstreamRequest(stream: ServerHttp2Stream, h: IncomingHttpHeaders, flags: number): DownstreamRequest {
+function toDownstreamRequest(
+  stream: ServerHttp2Stream,
+  h: IncomingHttpHeaders,
+  flags: number,
+): DownstreamRequest {
   const headers: HeaderMap = {};
   for (const name in h) if (name.charCodeAt(0) !== 58 /* : */) headers[name] = h[name];
   const socket = stream.session?.socket;
@@ -70,7 +93,8 @@ function toDownstreamRequest(stream: ServerHttp2Stream, h: IncomingHttpHeaders, 
       if (!controller) {
         const c = controller = new AbortController();
         if (stream.destroyed) c.abort(new Error("downstream reset"));
-        else stream.once("close", () => stream.rstCode !== constants.NGHTTP2_NO_ERROR && c.abort(new Error("downstream reset")));
+        else {stream.once("close", () =>
+            stream.rstCode !== constants.NGHTTP2_NO_ERROR && c.abort(new Error("downstream reset")));}
       }
       return controller.signal;
     },
@@ -97,7 +121,7 @@ function respond(stream: ServerHttp2Stream, response: HttpResponse) {
   const wantTrailers = response.trailers !== undefined;
   try {
     stream.respond(out, { endStream: body === null && !wantTrailers, waitForTrailers: wantTrailers });
-  } catch (err) {
+  } catch {
     stream.respond({ ":status": 502 }, { endStream: true });
     return;
   }
@@ -105,7 +129,7 @@ function respond(stream: ServerHttp2Stream, response: HttpResponse) {
     stream.once("wantTrailers", () => {
       const t = response.trailers?.();
       const filtered: OutgoingHttpHeaders = {};
-      if (t) for (const name in t) if (!forbidden.has(name)) filtered[name] = t[name];
+      if (t) { for (const name in t) if (!forbidden.has(name)) filtered[name] = t[name]; }
       stream.sendTrailers(filtered);
     });
   }
@@ -127,12 +151,18 @@ function respond(stream: ServerHttp2Stream, response: HttpResponse) {
   }
 }
 
-export function serveHttp2(conn: Connection, options: HttpServeOptions, handler: HttpHandler): HttpConnection {
+export function serveHttp2(
+  conn: Connection,
+  options: HttpServeOptions,
+  handler: HttpHandler,
+): HttpConnection {
   const socket = socketOf(conn);
   const server = serverFor(options, handler);
   let session: Http2Session | undefined;
   const onSession = (s: Http2Session) => {
-    if (s.socket === socket || (s.socket as unknown as { _parent?: unknown })?._parent === socket) session = s;
+    if (s.socket === socket || (s.socket as unknown as { _parent?: unknown })?._parent === socket) {
+      session = s;
+    }
   };
   server.on("session", onSession);
   server.emit("connection", socket);

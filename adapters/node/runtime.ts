@@ -1,5 +1,5 @@
 // The Node runtime adapter: node:net/tls sockets, node:http/http2 codecs, undici upstreams, timers, DNS.
-import { createServer, connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect, createServer, type Socket } from "node:net";
 import { connect as tlsConnect, TLSSocket } from "node:tls";
 import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
@@ -37,7 +37,10 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
           onConnection(wrapSocket(socket));
         });
         return new Promise((resolve, reject) => {
-          server.once("error", (err) => reject(new WeftError("config", `cannot listen on ${host}:${port}: ${err.message}`)));
+          server.once(
+            "error",
+            (err) => reject(new WeftError("config", `cannot listen on ${host}:${port}: ${err.message}`)),
+          );
           server.listen({ host, port }, () => {
             const addr = server.address() as { address: string; port: number };
             resolve({
@@ -55,7 +58,12 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
             : netConnect({ host, port, noDelay: true, allowHalfOpen: true });
           const timer = setTimeout(() => {
             socket.destroy();
-            reject(new WeftError("upstream_connect_timeout", `connect timeout to ${host}:${port} after ${timeoutMs} ms`));
+            reject(
+              new WeftError(
+                "upstream_connect_timeout",
+                `connect timeout to ${host}:${port} after ${timeoutMs} ms`,
+              ),
+            );
           }, timeoutMs);
           socket.once(tls ? "secureConnect" : "connect", () => {
             clearTimeout(timer);
@@ -65,7 +73,9 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
           });
           socket.once("error", (err) => {
             clearTimeout(timer);
-            reject(new WeftError("upstream_connect_failure", `connect failure to ${host}:${port}: ${err.message}`));
+            reject(
+              new WeftError("upstream_connect_failure", `connect failure to ${host}:${port}: ${err.message}`),
+            );
           });
         });
       },

@@ -53,13 +53,25 @@ export async function startNodeProxy(options: StartOptions): Promise<RunningProx
         level = l;
         return true;
       },
-      configDump: () => ({ configs: [{ "@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump", bootstrap: toJson(BootstrapSchema, bootstrap, { registry }) }] }),
+      configDump: () => ({
+        configs: [{
+          "@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",
+          bootstrap: toJson(BootstrapSchema, bootstrap, { registry }),
+        }],
+      }),
     });
     const host = adminAddr.value.address;
     const port = adminAddr.value.portSpecifier.value;
     admin = await new Promise((resolve, reject) => {
-      adminServer = serve({ fetch: app.fetch, hostname: host, port }, (info) => resolve({ host, port: info.port }));
-      adminServer.once("error", (err) => reject(new WeftError("config", `admin.address: cannot listen on ${host}:${port}: ${err.message}`)));
+      adminServer = serve(
+        { fetch: app.fetch, hostname: host, port },
+        (info) => resolve({ host, port: info.port }),
+      );
+      adminServer.once(
+        "error",
+        (err) =>
+          reject(new WeftError("config", `admin.address: cannot listen on ${host}:${port}: ${err.message}`)),
+      );
     });
   }
   return {

@@ -23,7 +23,9 @@ export function toUpstreamError(err: unknown, target: string): WeftError {
     case "CERT_HAS_EXPIRED":
       return new WeftError("upstream_connect_failure", `connect failure to ${detail}`, { cause: err });
     case "UND_ERR_HEADERS_TIMEOUT":
-      return new WeftError("upstream_per_try_timeout", `no response headers in time from ${detail}`, { cause: err });
+      return new WeftError("upstream_per_try_timeout", `no response headers in time from ${detail}`, {
+        cause: err,
+      });
     case "ERR_HTTP2_STREAM_ERROR":
       if (/REFUSED_STREAM/.test(e.message)) {
         return new WeftError("upstream_refused_stream", `stream refused by ${detail}`, { cause: err });

@@ -1,7 +1,12 @@
 // HTTP/1.1 upstream pool on undici's Pool (keep-alive, connect timeout) — not fetch(), not web streams.
 import { Pool } from "undici";
 import { Readable } from "node:stream";
-import type { UpstreamPool, UpstreamPoolOptions, UpstreamRequest, UpstreamResponse } from "../../proxy/http/types.ts";
+import type {
+  UpstreamPool,
+  UpstreamPoolOptions,
+  UpstreamRequest,
+  UpstreamResponse,
+} from "../../proxy/http/types.ts";
 import { toUpstreamError } from "./upstream-errors.ts";
 import { upgradeUpstream } from "./upstream-upgrade.ts";
 import { tlsConnectOptions } from "./tls-options.ts";
@@ -25,7 +30,9 @@ export function createHttp1Pool(options: UpstreamPoolOptions): UpstreamPool {
   return {
     async request(req: UpstreamRequest): Promise<UpstreamResponse> {
       let body: UpstreamRequest["body"] | Readable = req.body;
-      if (body !== null && !(body instanceof Uint8Array) && !(body instanceof Readable)) body = Readable.from(body);
+      if (body !== null && !(body instanceof Uint8Array) && !(body instanceof Readable)) {
+        body = Readable.from(body);
+      }
       try {
         const res = await pool.request({
           method: req.method as "GET",
@@ -38,7 +45,9 @@ export function createHttp1Pool(options: UpstreamPoolOptions): UpstreamPool {
         return {
           status: res.statusCode,
           headers: res.headers,
-          body: req.method === "HEAD" || res.statusCode === 204 || res.statusCode === 304 ? drain(res.body) : res.body,
+          body: req.method === "HEAD" || res.statusCode === 204 || res.statusCode === 304
+            ? drain(res.body)
+            : res.body,
           trailers: () => (Object.keys(trailers).length ? trailers : undefined),
         };
       } catch (err) {

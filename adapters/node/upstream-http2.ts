@@ -1,12 +1,32 @@
 // HTTP/2 upstream (h2c or TLS+ALPN): one multiplexed node:http2 session per endpoint, reconnected on GOAWAY/close.
-import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants, type OutgoingHttpHeaders } from "node:http2";
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  type OutgoingHttpHeaders,
+} from "node:http2";
 import { Readable } from "node:stream";
-import type { HeaderMap, UpstreamPool, UpstreamPoolOptions, UpstreamRequest, UpstreamResponse } from "../../proxy/http/types.ts";
+import type {
+  HeaderMap,
+  UpstreamPool,
+  UpstreamPoolOptions,
+  UpstreamRequest,
+  UpstreamResponse,
+} from "../../proxy/http/types.ts";
 import { WeftError } from "../../proxy/errors.ts";
 import { toUpstreamError } from "./upstream-errors.ts";
 import { tlsConnectOptions } from "./tls-options.ts";
 
-const forbidden = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "te"]);
+const forbidden = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "te",
+]);
 
 export function createHttp2Pool(options: UpstreamPoolOptions): UpstreamPool {
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
@@ -25,7 +45,12 @@ export function createHttp2Pool(options: UpstreamPoolOptions): UpstreamPool {
       });
       const timer = setTimeout(() => {
         s.destroy();
-        reject(new WeftError("upstream_connect_timeout", `connect timeout to ${target} after ${options.connectTimeoutMs} ms`));
+        reject(
+          new WeftError(
+            "upstream_connect_timeout",
+            `connect timeout to ${target} after ${options.connectTimeoutMs} ms`,
+          ),
+        );
       }, options.connectTimeoutMs);
       s.once("connect", () => {
         clearTimeout(timer);
@@ -79,11 +104,14 @@ export function createHttp2Pool(options: UpstreamPoolOptions): UpstreamPool {
           const status = Number(h[":status"]);
           resolve({ status, headers: stripPseudo(h), body: stream, trailers: () => trailers });
         });
-        const onError = (err: Error) => reject(req.signal?.aborted ? req.signal.reason : toUpstreamError(err, target));
+        const onError = (err: Error) =>
+          reject(req.signal?.aborted ? req.signal.reason : toUpstreamError(err, target));
         stream.once("error", onError);
         stream.once("close", () => {
           if (stream.rstCode && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
-            const code = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM ? "upstream_refused_stream" : "upstream_reset";
+            const code = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM
+              ? "upstream_refused_stream"
+              : "upstream_reset";
             reject(new WeftError(code, `stream reset by ${target} (code ${stream.rstCode})`));
           } else {
             reject(new WeftError("upstream_reset", `stream to ${target} closed before response headers`));
@@ -91,7 +119,8 @@ export function createHttp2Pool(options: UpstreamPoolOptions): UpstreamPool {
         });
       });
     },
-    upgrade: () => Promise.reject(new WeftError("unsupported", "Upgrade over an HTTP/2 upstream is not supported")),
+    upgrade: () =>
+      Promise.reject(new WeftError("unsupported", "Upgrade over an HTTP/2 upstream is not supported")),
     close: async () => {
       session?.close();
     },

@@ -28,12 +28,21 @@ export function upgradeUpstream(
     outgoing.once("upgrade", (res, socket: Socket, head: Buffer) => {
       if (head.length) socket.unshift(head);
       socket.setTimeout(0);
-      resolve({ response: { status: res.statusCode ?? 101, headers: res.headers, body: null }, connection: wrapSocket(socket) });
+      resolve({
+        response: { status: res.statusCode ?? 101, headers: res.headers, body: null },
+        connection: wrapSocket(socket),
+      });
     });
     outgoing.once("response", (res) => {
-      resolve({ response: { status: res.statusCode ?? 502, headers: res.headers, body: res }, connection: null });
+      resolve({
+        response: { status: res.statusCode ?? 502, headers: res.headers, body: res },
+        connection: null,
+      });
     });
-    outgoing.once("timeout", () => outgoing.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })));
+    outgoing.once(
+      "timeout",
+      () => outgoing.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })),
+    );
     outgoing.once("error", (err) => reject(toUpstreamError(err, target)));
     outgoing.end();
   });

@@ -1,4 +1,5 @@
 // The Weft version, read from package.json.
 import { readFileSync } from "node:fs";
 
-export const VERSION: string = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+export const VERSION: string =
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;

@@ -59,12 +59,20 @@ export interface UpstreamCluster {
   close(): Promise<void>;
 }
 
-export async function createCluster(config: Cluster, runtime: Runtime, store: StatsStore, field: string): Promise<UpstreamCluster> {
+export async function createCluster(
+  config: Cluster,
+  runtime: Runtime,
+  store: StatsStore,
+  field: string,
+): Promise<UpstreamCluster> {
   const name = config.name;
   if (!name) throw new WeftError("config", `${field}.name: a cluster needs a name`);
   const discovery = config.clusterDiscoveryType;
   if (discovery.case !== "type" || discovery.value > Cluster_DiscoveryType.EDS) {
-    throw new WeftError("config", `${field}.type: only STATIC, STRICT_DNS, LOGICAL_DNS and EDS clusters are supported`);
+    throw new WeftError(
+      "config",
+      `${field}.type: only STATIC, STRICT_DNS, LOGICAL_DNS and EDS clusters are supported`,
+    );
   }
   const type = (["STATIC", "STRICT_DNS", "LOGICAL_DNS", "EDS"] as const)[discovery.value as 0 | 1 | 2 | 3];
   const stats = declareCounters(store, `cluster.${name}.`, CLUSTER_COUNTERS);
@@ -75,7 +83,11 @@ export async function createCluster(config: Cluster, runtime: Runtime, store: St
   const protocol = upstreamProtocol(config, field);
   const connectTimeoutMs = durationMs(config.connectTimeout, 5000);
   const tls: ClientTlsOptions | undefined = config.transportSocket?.configType.case === "typedConfig"
-    ? await compileUpstreamTls(config.transportSocket.configType.value, runtime.readTextFile, `${field}.transport_socket`)
+    ? await compileUpstreamTls(
+      config.transportSocket.configType.value,
+      runtime.readTextFile,
+      `${field}.transport_socket`,
+    )
     : undefined;
   const thresholds = config.circuitBreakers?.thresholds[0];
   const pools = new Map<string, UpstreamPool>();
@@ -126,7 +138,9 @@ export async function createCluster(config: Cluster, runtime: Runtime, store: St
         stats.update_success.value++;
       } catch (err) {
         stats.update_failure.value++;
-        runtime.log(`cluster ${name}: DNS refresh failed, keeping ${hosts.length} hosts: ${(err as Error).message}`);
+        runtime.log(
+          `cluster ${name}: DNS refresh failed, keeping ${hosts.length} hosts: ${(err as Error).message}`,
+        );
       }
       if (!closed) refreshTimer = runtime.clock.setTimeout(refresh, refreshMs);
     };
@@ -164,7 +178,8 @@ export async function createCluster(config: Cluster, runtime: Runtime, store: St
       }
       return pool;
     },
-    connect: (host) => runtime.net.connect({ host: host.address, port: host.port, timeoutMs: connectTimeoutMs, tls }),
+    connect: (host) =>
+      runtime.net.connect({ host: host.address, port: host.port, timeoutMs: connectTimeoutMs, tls }),
     updateEndpoints(assignment) {
       setHosts(endpointsOf(assignment, `cluster ${name} endpoints`));
       stats.update_success.value++;
@@ -183,7 +198,10 @@ function upstreamProtocol(config: Cluster, field: string): "http1" | "http2" {
   const any = config.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS];
   if (!any) return "http1";
   if (!anyIs(any, HttpProtocolOptionsSchema)) {
-    throw new WeftError("config", `${field}.typed_extension_protocol_options["${HTTP_PROTOCOL_OPTIONS}"]: wrong type ${any.typeUrl}`);
+    throw new WeftError(
+      "config",
+      `${field}.typed_extension_protocol_options["${HTTP_PROTOCOL_OPTIONS}"]: wrong type ${any.typeUrl}`,
+    );
   }
   const opts = anyUnpack(any, HttpProtocolOptionsSchema)!.upstreamProtocolOptions;
   if (opts.case === "explicitHttpConfig") {
@@ -191,7 +209,9 @@ function upstreamProtocol(config: Cluster, field: string): "http1" | "http2" {
   }
   throw new WeftError(
     "config",
-    `${field}.typed_extension_protocol_options: ${opts.case ?? "empty"} upstream protocol selection is not supported; use explicit_http_config`,
+    `${field}.typed_extension_protocol_options: ${
+      opts.case ?? "empty"
+    } upstream protocol selection is not supported; use explicit_http_config`,
   );
 }
 

@@ -27,7 +27,10 @@ export function endpointsOf(cla: ClusterLoadAssignment | undefined, field: strin
       }
       const sa = lbe.hostIdentifier.value.address?.address;
       if (sa?.case !== "socketAddress" || sa.value.portSpecifier.case !== "portValue") {
-        throw new WeftError("config", `${path}.endpoint.address: a socket_address with port_value is required`);
+        throw new WeftError(
+          "config",
+          `${path}.endpoint.address: a socket_address with port_value is required`,
+        );
       }
       out.push({
         address: sa.value.address,

@@ -13,5 +13,12 @@ export interface Host {
 }
 
 export function createHost(address: string, port: number, weight = 1): Host {
-  return { key: `${address}:${port}`, address, port, weight: Math.max(1, weight), healthy: true, activeRequests: 0 };
+  return {
+    key: `${address}:${port}`,
+    address,
+    port,
+    weight: Math.max(1, weight),
+    healthy: true,
+    activeRequests: 0,
+  };
 }

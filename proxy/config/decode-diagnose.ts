@@ -4,7 +4,7 @@ import type { DescEnum, DescField, DescMessage, JsonObject, JsonValue, Registry 
 import { hasCustomJsonRepresentation } from "@bufbuild/protobuf/wkt";
 import { fieldIssue as issue } from "./field-path.ts";
 import type { FieldIssue, PathSegment } from "./field-path.ts";
-import { didYouMean } from "./suggest.ts";
+import { closestName, didYouMean } from "./suggest.ts";
 import { SUPPORTED_FIELDS } from "./supported-fields.ts";
 
 const ANY = "google.protobuf.Any";
@@ -157,7 +157,9 @@ function badEnum(desc: DescMessage, field: DescField, enumDesc: DescEnum, err: u
   const listed = SUPPORTED_FIELDS[desc.typeName]?.values?.[field.name]?.split(/\s+/).filter(Boolean) ??
     enumDesc.values.map((v) => v.name);
   const value = decodeReason(err);
-  return `unknown value ${value} for ${enumDesc.typeName}${didYouMean(value.replace(/"/g, ""), listed)} (use one of: ${listed.join(", ")})`;
+  const guess = closestName(value.replace(/"/g, ""), listed);
+  const next = guess === undefined ? ` (use one of: ${listed.join(", ")})` : `; did you mean "${guess}"?`;
+  return `unknown value ${value} for ${enumDesc.typeName}${next}`;
 }
 
 function unknownKey(desc: DescMessage, key: string): string {

@@ -30,8 +30,8 @@ const LB_POLICIES = `${LB}.round_robin.v3.RoundRobin ${LB}.least_request.v3.Leas
 const HEADER_MUTATIONS = `request_headers_to_add request_headers_to_remove
   response_headers_to_add response_headers_to_remove`;
 
-const UPSTREAM_OPTIONS = `set it in typed_extension_protocol_options["${UPSTREAM_HTTP}"] instead`;
-const NO_PER_FILTER_CONFIG = "per-route filter config is not supported (the router is the only HTTP filter)";
+const UPSTREAM_OPTIONS = `deprecated in Envoy; set it in typed_extension_protocol_options["${UPSTREAM_HTTP}"]`;
+const NO_PER_FILTER_CONFIG = "per-route filter config is not supported (the router is the only HTTP filter); remove it";
 const NO_SDS = "SDS is not supported yet; put the certificate inline in tls_certificates";
 
 /** The table, keyed by full message type name. Every message reachable through a supported field needs an entry. */
@@ -41,10 +41,10 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     supported: "node static_resources admin",
     unsupported: {
       dynamic_resources: "xDS (dynamic_resources) arrives with the control plane",
-      layered_runtime: "runtime layers are not supported; remove layered_runtime",
-      stats_sinks: "stats sinks are not supported; stats are served by the admin endpoint",
-      tracing: "tracing is not supported yet",
-      overload_manager: "the overload manager is not supported",
+      layered_runtime: "runtime layers are not supported; remove it",
+      stats_sinks: "stats sinks are not supported (stats are served by the admin endpoint); remove it",
+      tracing: "tracing is not supported yet; remove it",
+      overload_manager: "the overload manager is not supported; remove it",
     },
   },
   "envoy.config.bootstrap.v3.Bootstrap.StaticResources": {
@@ -71,7 +71,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.config.core.v3.SocketAddress": {
     supported: "address port_value protocol ipv4_compat",
     values: { protocol: "TCP" },
-    unsupported: { named_port: "use port_value", resolver_name: "custom resolvers are not supported" },
+    unsupported: { named_port: "named ports are not supported; use port_value", resolver_name: "custom resolvers are not supported; remove it" },
   },
   "envoy.config.core.v3.CidrRange": { supported: "address_prefix prefix_len" },
   // ── listeners ──
@@ -80,18 +80,18 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
       stat_prefix drain_type`,
     ignored: "metadata access_log traffic_direction",
     unsupported: {
-      filter_chain_matcher: "use filter_chains[].filter_chain_match",
+      filter_chain_matcher: "the matcher API is not supported; use filter_chains[].filter_chain_match",
       use_original_dst: "original-destination interception is not supported; listen on explicit ports",
-      udp_listener_config: "UDP/QUIC listeners are not supported",
-      api_listener: "API listeners are not supported",
-      internal_listener: "internal listeners are not supported",
-      additional_addresses: "declare one listener per address",
+      udp_listener_config: "UDP/QUIC listeners are not supported; remove it",
+      api_listener: "API listeners are not supported; remove it",
+      internal_listener: "internal listeners are not supported; remove it",
+      additional_addresses: "additional addresses are not supported; declare one listener per address",
     },
   },
   "envoy.config.listener.v3.FilterChain": {
     supported: "filter_chain_match filters transport_socket name",
     ignored: "metadata",
-    unsupported: { use_proxy_proto: "the PROXY protocol is not supported" },
+    unsupported: { use_proxy_proto: "the PROXY protocol is not supported; remove it" },
   },
   "envoy.config.listener.v3.FilterChainMatch": {
     supported: `destination_port prefix_ranges address_suffix suffix_len direct_source_prefix_ranges source_type
@@ -122,16 +122,17 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
       tls_params: "TLS version and cipher settings are not supported; the runtime's defaults apply",
       tls_certificate_sds_secret_configs: NO_SDS,
       validation_context_sds_secret_config: "SDS is not supported yet; put trusted_ca in validation_context",
-      combined_validation_context: "use validation_context",
+      combined_validation_context: "combined_validation_context is not supported; use validation_context",
     },
   },
   [`${TLS}.TlsCertificate`]: {
     supported: "certificate_chain private_key",
-    unsupported: { pkcs12: "use PEM certificate_chain and private_key", password: "use an unencrypted private_key" },
+    unsupported: { pkcs12: "PKCS#12 is not supported; use PEM certificate_chain and private_key",
+      password: "encrypted keys are not supported; use an unencrypted private_key", },
   },
   "envoy.config.core.v3.DataSource": {
     supported: "filename inline_string inline_bytes",
-    unsupported: { environment_variable: "use inline_string or filename" },
+    unsupported: { environment_variable: "environment variables are not read; use inline_string or filename" },
   },
   [`${TLS}.CertificateValidationContext`]: {
     supported: "trusted_ca match_typed_subject_alt_names",
@@ -153,13 +154,13 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     unsupported: {
       rds: "RDS arrives with the control plane; inline the routes in route_config",
       scoped_routes: "scoped routes are not supported; use route_config",
-      tracing: "tracing is not supported yet",
-      http3_protocol_options: "HTTP/3 is not supported",
+      tracing: "tracing is not supported yet; remove it",
+      http3_protocol_options: "HTTP/3 is not supported; remove it",
     },
   },
   [`${HCM}.UpgradeConfig`]: {
     supported: "upgrade_type enabled",
-    unsupported: { filters: "per-upgrade filter chains are not supported" },
+    unsupported: { filters: "per-upgrade filter chains are not supported; remove filters" },
   },
   "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter": {
     supported: "name typed_config",
@@ -178,7 +179,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   [TCP_PROXY]: {
     supported: "stat_prefix cluster weighted_clusters idle_timeout max_connect_attempts",
     ignored: "access_log",
-    unsupported: { tunneling_config: "tunneling TCP over HTTP is not supported" },
+    unsupported: { tunneling_config: "tunneling TCP over HTTP is not supported; remove it" },
   },
   [`${TCP_PROXY}.WeightedCluster`]: { supported: "clusters" },
   [`${TCP_PROXY}.WeightedCluster.ClusterWeight`]: { supported: "name weight" },
@@ -196,15 +197,15 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     anyTypes: { typed_extension_protocol_options: UPSTREAM_HTTP },
     unsupported: {
       cluster_type: "custom cluster types are not supported; use type STATIC, STRICT_DNS, LOGICAL_DNS or EDS",
-      outlier_detection: "outlier detection is not supported yet; remove outlier_detection",
-      health_checks: "active health checking is not supported yet; remove health_checks",
+      outlier_detection: "outlier detection is not supported yet; remove it",
+      health_checks: "active health checking is not supported yet; remove it",
       common_lb_config: "common_lb_config is not supported; remove it",
-      transport_socket_matches: "use transport_socket",
-      lb_subset_config: "subset load balancing is not supported",
+      transport_socket_matches: "transport socket matching is not supported; use transport_socket",
+      lb_subset_config: "subset load balancing is not supported; remove it",
       http_protocol_options: UPSTREAM_OPTIONS,
       common_http_protocol_options: UPSTREAM_OPTIONS,
       upstream_http_protocol_options: UPSTREAM_OPTIONS,
-      protocol_selection: `use use_downstream_protocol_config in typed_extension_protocol_options["${UPSTREAM_HTTP}"]`,
+      protocol_selection: `deprecated in Envoy; use use_downstream_protocol_config in typed_extension_protocol_options["${UPSTREAM_HTTP}"]`,
       dns_resolvers: "custom DNS resolvers are not supported; the runtime's resolver is used",
       typed_dns_resolver_config: "custom DNS resolvers are not supported; the runtime's resolver is used",
     },
@@ -216,7 +217,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     unsupported: {
       path: "file-based discovery is not supported; use ads",
       path_config_source: "file-based discovery is not supported; use ads",
-      api_config_source: "use ads",
+      api_config_source: "only ADS is supported; use ads",
     },
   },
   "envoy.config.core.v3.AggregatedConfigSource": { supported: "" },
@@ -267,15 +268,15 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     supported: `name virtual_hosts validate_clusters ${HEADER_MUTATIONS} most_specific_header_mutations_wins
       max_direct_response_body_size_bytes ignore_port_in_host_matching ignore_path_parameters_in_path_matching`,
     ignored: "metadata",
-    unsupported: { typed_per_filter_config: NO_PER_FILTER_CONFIG, vhds: "VHDS is not supported" },
+    unsupported: { typed_per_filter_config: NO_PER_FILTER_CONFIG, vhds: "VHDS is not supported; remove it" },
   },
   "envoy.config.route.v3.VirtualHost": {
     supported: `name domains routes ${HEADER_MUTATIONS} require_tls retry_policy`,
     ignored: "metadata",
     unsupported: {
       typed_per_filter_config: NO_PER_FILTER_CONFIG,
-      request_mirror_policies: "request mirroring is not supported yet",
-      cors: "CORS is not supported yet",
+      request_mirror_policies: "request mirroring is not supported yet; remove it",
+      cors: "CORS is not supported yet; remove it",
     },
   },
   "envoy.config.route.v3.Route": {
@@ -305,8 +306,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
       host_rewrite_header host_rewrite_path_regex auto_host_rewrite timeout idle_timeout retry_policy hash_policy
       upgrade_configs`,
     unsupported: {
-      request_mirror_policies: "request mirroring is not supported yet",
-      max_stream_duration: "use timeout",
+      request_mirror_policies: "request mirroring is not supported yet; remove it",
+      max_stream_duration: "max_stream_duration is not supported yet; use timeout",
     },
   },
   "envoy.config.route.v3.WeightedCluster": { supported: "clusters total_weight header_name" },

@@ -42,8 +42,7 @@ export function findUnsupportedFields(
   registry: Registry,
   table: Readonly<Record<string, MessageSupport>> = SUPPORTED_FIELDS,
 ): FieldIssue[] {
-  const schema = registry.getMessage(message.$typeName) ??
-    (message.$typeName === BootstrapSchema.typeName ? BootstrapSchema : undefined);
+  const schema = knownMessages(registry).get(message.$typeName);
   if (schema === undefined) {
     return [issue([], `unknown message type ${message.$typeName}: it is not in the config registry`)];
   }
@@ -83,6 +82,26 @@ export function toConfigIssues(found: readonly FieldIssue[], options: ValidateOp
 
 function key(issue: ConfigIssue): number {
   return issue.line === undefined ? Number.MAX_SAFE_INTEGER : issue.line * 1e6 + (issue.column ?? 0);
+}
+
+const known = new WeakMap<Registry, ReadonlyMap<string, DescMessage>>();
+
+/** Bootstrap, the registry's types, and every message type reachable from them through fields. */
+function knownMessages(registry: Registry): ReadonlyMap<string, DescMessage> {
+  let out = known.get(registry);
+  if (out === undefined) {
+    const found = new Map<string, DescMessage>();
+    const visit = (desc: DescMessage) => {
+      if (found.has(desc.typeName)) return;
+      found.set(desc.typeName, desc);
+      for (const field of desc.fields) if (field.message !== undefined) visit(field.message);
+    };
+    visit(BootstrapSchema);
+    for (const type of registry) if (type.kind === "message") visit(type);
+    out = found;
+    known.set(registry, out);
+  }
+  return out;
 }
 
 interface CompiledSupport {
@@ -141,7 +160,7 @@ function walkMessage(msg: ReflectMessage, path: readonly PathSegment[], ctx: Wal
       continue;
     } else if (!support.supported.has(field.name)) {
       const reason = support.unsupported[field.name];
-      ctx.issues.push(issue(at, reason === undefined ? "not supported by Weft; remove it" : `not supported: ${reason}`));
+      ctx.issues.push(issue(at, reason ?? "not supported by Weft; remove it"));
     } else {
       walkField(msg, field, at, support, ctx);
     }

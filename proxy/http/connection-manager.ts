@@ -5,7 +5,14 @@ import type { Runtime } from "../runtime/types.ts";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import { declareCounters, recordValue, type StatsStore } from "../stats/stats-store.ts";
 import { durationMs } from "../duration.ts";
-import type { DownstreamRequest, HeaderMap, HttpHandler, HttpResponse, HttpServeOptions, UpstreamRequest } from "./types.ts";
+import type {
+  DownstreamRequest,
+  HeaderMap,
+  HttpHandler,
+  HttpResponse,
+  HttpServeOptions,
+  UpstreamRequest,
+} from "./types.ts";
 import { forwardableHeaders } from "./hop-by-hop.ts";
 import { localReply, type ResponseFlag } from "./local-reply.ts";
 import type { RouteTable } from "../route/route-table.ts";
@@ -14,7 +21,7 @@ import { applyHeaderMutation } from "../route/header-mutation.ts";
 import { hashRequest } from "../route/hash-policy.ts";
 import { forward } from "./router.ts";
 import { proxyUpgrade } from "./upgrade.ts";
-import { createAccessLogger, type AccessLogger } from "./access-log.ts";
+import { type AccessLogger, createAccessLogger } from "./access-log.ts";
 
 const HCM_COUNTERS = [
   "downstream_rq_total",
@@ -48,7 +55,10 @@ export interface ConnectionManager {
   readonly handler: HttpHandler;
 }
 
-export function createConnectionManager(config: HttpConnectionManager, deps: ConnectionManagerDeps): ConnectionManager {
+export function createConnectionManager(
+  config: HttpConnectionManager,
+  deps: ConnectionManagerDeps,
+): ConnectionManager {
   const { runtime, clusters } = deps;
   const table = deps.routes;
   const prefix = `http.${config.statPrefix}.`;
@@ -56,16 +66,31 @@ export function createConnectionManager(config: HttpConnectionManager, deps: Con
   const active = deps.stats.gauge(prefix + "downstream_rq_active");
   const rqTime = deps.stats.histogram(prefix + "downstream_rq_time");
   const flagCounters = new Map<string, { value: number }>();
-  const byClass = [stats.downstream_rq_1xx, stats.downstream_rq_1xx, stats.downstream_rq_2xx, stats.downstream_rq_3xx, stats.downstream_rq_4xx, stats.downstream_rq_5xx];
+  const byClass = [
+    stats.downstream_rq_1xx,
+    stats.downstream_rq_1xx,
+    stats.downstream_rq_2xx,
+    stats.downstream_rq_3xx,
+    stats.downstream_rq_4xx,
+    stats.downstream_rq_5xx,
+  ];
   const useRemoteAddress = config.useRemoteAddress ?? false;
   const appendXff = useRemoteAddress && !config.skipXffAppend;
   const generateRequestId = config.generateRequestId ?? true;
-  const websocketEnabled = config.upgradeConfigs.some((u) => u.upgradeType.toLowerCase() === "websocket" && (u.enabled ?? true));
+  const websocketEnabled = config.upgradeConfigs.some((u) =>
+    u.upgradeType.toLowerCase() === "websocket" && (u.enabled ?? true)
+  );
   const serverName = config.serverName || "weft";
   const log: AccessLogger | undefined = deps.accessLog ? createAccessLogger(runtime) : undefined;
   const clock = runtime.clock;
 
-  const finish = (req: DownstreamRequest, res: HttpResponse, start: number, flags: readonly ResponseFlag[], upstream?: string) => {
+  const finish = (
+    req: DownstreamRequest,
+    res: HttpResponse,
+    start: number,
+    flags: readonly ResponseFlag[],
+    upstream?: string,
+  ) => {
     active.value--;
     byClass[(res.status / 100) | 0]?.value !== undefined && byClass[(res.status / 100) | 0].value++;
     const elapsed = clock.now() - start;
@@ -118,7 +143,12 @@ export function createConnectionManager(config: HttpConnectionManager, deps: Con
     if (!cluster) {
       stats.no_cluster.value++;
       const status = policy.clusterNotFoundStatus;
-      return finish(req, localReply(req, status, `cluster ${action.cluster || "(from header)"} not found`), start, ["NC"]);
+      return finish(
+        req,
+        localReply(req, status, `cluster ${action.cluster || "(from header)"} not found`),
+        start,
+        ["NC"],
+      );
     }
     const isUpgrade = req.upgrade !== undefined;
     if (isUpgrade && !(routeUpgradeEnabled(policy, "websocket") ?? websocketEnabled)) {
@@ -136,8 +166,17 @@ export function createConnectionManager(config: HttpConnectionManager, deps: Con
     const authority = action.host ?? req.authority;
     headers["host"] = authority;
     applyHeaderMutation(action.requestHeaders, headers);
-    const upstream: UpstreamRequest = { method: req.method, scheme: req.scheme, authority, path: action.path, headers, body: req.body };
-    const hash = policy.hashPolicy ? hashRequest(policy.hashPolicy, { ...upstream, sourceIp: req.remoteAddress }) : undefined;
+    const upstream: UpstreamRequest = {
+      method: req.method,
+      scheme: req.scheme,
+      authority,
+      path: action.path,
+      headers,
+      body: req.body,
+    };
+    const hash = policy.hashPolicy
+      ? hashRequest(policy.hashPolicy, { ...upstream, sourceIp: req.remoteAddress })
+      : undefined;
 
     if (isUpgrade) {
       stats.upgrades_total.value++;
@@ -145,7 +184,11 @@ export function createConnectionManager(config: HttpConnectionManager, deps: Con
       return finish(req, result.response ?? { status: 101, headers: {}, body: null }, start, result.flags);
     }
 
-    const result = await forward(runtime, cluster, upstream, { timeoutMs: policy.timeoutMs, retry: policy.retryPolicy, hash });
+    const result = await forward(runtime, cluster, upstream, {
+      timeoutMs: policy.timeoutMs,
+      retry: policy.retryPolicy,
+      hash,
+    });
     if (!result.ok) {
       if (result.error.code === "upstream_timeout") stats.downstream_rq_timeout.value++;
       const reply = localReply(req, statusFor(result.flags[0]), result.error.message);
@@ -154,11 +197,21 @@ export function createConnectionManager(config: HttpConnectionManager, deps: Con
     const res = result.response;
     const resHeaders = forwardableHeaders(res.headers);
     applyHeaderMutation(action.responseHeaders, resHeaders);
-    return finish(req, { status: res.status, headers: resHeaders, body: res.body, trailers: res.trailers }, start, [], result.host.key);
+    return finish(
+      req,
+      { status: res.status, headers: resHeaders, body: res.body, trailers: res.trailers },
+      start,
+      [],
+      result.host.key,
+    );
   };
 
   return {
-    codec: config.codecType === CodecType.HTTP1 ? "http1" : config.codecType === CodecType.HTTP2 ? "http2" : "auto",
+    codec: config.codecType === CodecType.HTTP1
+      ? "http1"
+      : config.codecType === CodecType.HTTP2
+      ? "http2"
+      : "auto",
     serveOptions: {
       maxRequestHeadersKb: config.maxRequestHeadersKb ?? 60,
       maxHeadersCount: config.commonHttpProtocolOptions?.maxHeadersCount ?? 100,

@@ -29,20 +29,39 @@ export function replyForError(code: ErrorCode): LocalReplySpec {
   switch (code) {
     case "upstream_connect_failure":
     case "upstream_connect_timeout":
-      return { status: 503, flag: "UF", message: "upstream connect error or disconnect/reset before headers. reset reason: connection failure" };
+      return {
+        status: 503,
+        flag: "UF",
+        message:
+          "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+      };
     case "upstream_timeout":
     case "upstream_per_try_timeout":
       return { status: 504, flag: "UT", message: "upstream request timeout" };
     case "upstream_refused_stream":
-      return { status: 503, flag: "UR", message: "upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset" };
+      return {
+        status: 503,
+        flag: "UR",
+        message:
+          "upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset",
+      };
     case "upstream_overflow":
-      return { status: 503, flag: "UO", message: "upstream connect error or disconnect/reset before headers. reset reason: overflow" };
+      return {
+        status: 503,
+        flag: "UO",
+        message: "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+      };
     case "upstream_protocol":
       return { status: 502, flag: "UPE", message: "upstream protocol error" };
     case "downstream_reset":
       return { status: 499, flag: "DC", message: "downstream disconnected" };
     default:
-      return { status: 503, flag: "UC", message: "upstream connect error or disconnect/reset before headers. reset reason: connection termination" };
+      return {
+        status: 503,
+        flag: "UC",
+        message:
+          "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+      };
   }
 }
 
@@ -73,7 +92,12 @@ export function isGrpcRequest(req: RequestHead): boolean {
 }
 
 /** Builds a local reply; gRPC requests get a trailers-only response with grpc-status / grpc-message. */
-export function localReply(req: RequestHead, status: number, message: string, extra?: HeaderMap): HttpResponse {
+export function localReply(
+  req: RequestHead,
+  status: number,
+  message: string,
+  extra?: HeaderMap,
+): HttpResponse {
   if (isGrpcRequest(req)) {
     return {
       status: 200,

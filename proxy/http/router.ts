@@ -16,7 +16,12 @@ export interface ForwardOptions {
 
 export type ForwardResult =
   | { readonly ok: true; readonly response: UpstreamResponse; readonly host: Host; readonly attempts: number }
-  | { readonly ok: false; readonly error: WeftError; readonly flags: ResponseFlag[]; readonly attempts: number };
+  | {
+    readonly ok: false;
+    readonly error: WeftError;
+    readonly flags: ResponseFlag[];
+    readonly attempts: number;
+  };
 
 /** Largest request body buffered so that it can be replayed on retry. */
 const RETRY_BUFFER_LIMIT = 64 * 1024;
@@ -31,7 +36,12 @@ export async function forward(
   const stats = cluster.stats;
   if (cluster.activeRequests >= cluster.maxRequests) {
     stats.upstream_rq_pending_overflow.value++;
-    return { ok: false, error: new WeftError("upstream_overflow", `cluster ${cluster.name} is at max_requests`), flags: ["UO"], attempts: 0 };
+    return {
+      ok: false,
+      error: new WeftError("upstream_overflow", `cluster ${cluster.name} is at max_requests`),
+      flags: ["UO"],
+      attempts: 0,
+    };
   }
   let maxAttempts = 1 + (retry?.numRetries ?? 0);
   if (maxAttempts > 1 && request.body !== null && !(request.body instanceof Uint8Array)) {
@@ -66,11 +76,26 @@ export async function forward(
     const host = cluster.pick({ hash: options.hash, excluded: tried });
     if (!host) {
       stats.upstream_cx_none_healthy.value++;
-      return { ok: false, error: new WeftError("upstream_connect_failure", `no healthy upstream in cluster ${cluster.name}`), flags: ["UH"], attempts: attempt };
+      return {
+        ok: false,
+        error: new WeftError("upstream_connect_failure", `no healthy upstream in cluster ${cluster.name}`),
+        flags: ["UH"],
+        attempts: attempt,
+      };
     }
     tried?.add(host);
-    const perTry = retry && retry.perTryTimeoutMs > 0 ? Math.min(retry.perTryTimeoutMs, remaining) : remaining;
-    const outcome = await attemptOnce(runtime, cluster, host, request, perTry, perTry < remaining, attempt > 0);
+    const perTry = retry && retry.perTryTimeoutMs > 0
+      ? Math.min(retry.perTryTimeoutMs, remaining)
+      : remaining;
+    const outcome = await attemptOnce(
+      runtime,
+      cluster,
+      host,
+      request,
+      perTry,
+      perTry < remaining,
+      attempt > 0,
+    );
     if (outcome.response) {
       const res = outcome.response;
       const more = attempt + 1 < maxAttempts;
@@ -109,16 +134,23 @@ async function attemptOnce(
   const timer = controller
     ? runtime.clock.setTimeout(() => {
       controller.abort(
-        new WeftError(isPerTry ? "upstream_per_try_timeout" : "upstream_timeout", `no response within ${Math.round(timeoutMs)} ms`),
+        new WeftError(
+          isPerTry ? "upstream_per_try_timeout" : "upstream_timeout",
+          `no response within ${Math.round(timeoutMs)} ms`,
+        ),
       );
     }, timeoutMs)
     : undefined;
   try {
-    const response = await cluster.pool(host).request(controller ? { ...request, signal: controller.signal } : request);
+    const response = await cluster.pool(host).request(
+      controller ? { ...request, signal: controller.signal } : request,
+    );
     countStatus(cluster, response.status);
     return { response };
   } catch (err) {
-    const error = isWeftError(err) ? err : new WeftError("upstream_reset", String((err as Error)?.message ?? err), { cause: err });
+    const error = isWeftError(err)
+      ? err
+      : new WeftError("upstream_reset", String((err as Error)?.message ?? err), { cause: err });
     if (error.code === "upstream_connect_failure") stats.upstream_cx_connect_fail.value++;
     else if (error.code === "upstream_connect_timeout") stats.upstream_cx_connect_timeout.value++;
     else if (error.code === "upstream_per_try_timeout") stats.upstream_rq_per_try_timeout.value++;
@@ -173,12 +205,14 @@ function discard(body: Body | null) {
   if (!body) return;
   const b = body as Body & { destroy?: () => void; resume?: () => void };
   if (typeof b.resume === "function") b.resume();
-  else (async () => {
-    for await (const _ of body) { /* drain */ }
-  })().catch(() => {});
+  else {(async () => {
+      for await (const _ of body) { /* drain */ }
+    })().catch(() => {});}
 }
 
-async function bufferForReplay(body: Body): Promise<{ replayable: true; bytes: Uint8Array } | { replayable: false; stream: Body }> {
+async function bufferForReplay(
+  body: Body,
+): Promise<{ replayable: true; bytes: Uint8Array } | { replayable: false; stream: Body }> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const it = body[Symbol.asyncIterator]();

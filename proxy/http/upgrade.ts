@@ -17,12 +17,24 @@ export async function proxyUpgrade(
   hash: number | undefined,
 ): Promise<{ response?: HttpResponse; flags: ResponseFlag[] }> {
   const host = cluster.pick({ hash });
-  if (!host) return { response: localReply(req, 503, `no healthy upstream in cluster ${cluster.name}`), flags: ["UH"] };
+  if (!host) {
+    return {
+      response: localReply(req, 503, `no healthy upstream in cluster ${cluster.name}`),
+      flags: ["UH"],
+    };
+  }
   cluster.stats.upstream_rq_total.value++;
   try {
     const { response, connection } = await cluster.pool(host).upgrade({ ...upstream, body: null });
     if (!connection) {
-      return { response: { status: response.status, headers: forwardableHeaders(response.headers), body: response.body }, flags: [] };
+      return {
+        response: {
+          status: response.status,
+          headers: forwardableHeaders(response.headers),
+          body: response.body,
+        },
+        flags: [],
+      };
     }
     const headers = { ...response.headers };
     const downstream = req.upgrade!({ status: 101, headers });

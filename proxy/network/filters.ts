@@ -1,5 +1,5 @@
 // The network filters Weft knows, listed explicitly (no registration by import side effect).
-import { anyIs, anyUnpack, type Any } from "@bufbuild/protobuf/wkt";
+import { type Any, anyIs, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { HttpConnectionManagerSchema } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
 import { TcpProxySchema } from "../../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.ts";
 import type { Runtime } from "../runtime/types.ts";
@@ -33,16 +33,28 @@ export const httpConnectionManagerFactory: NetworkFilterFactory = {
     const hcm = anyUnpack(config, HttpConnectionManagerSchema)!;
     const spec = hcm.routeSpecifier;
     if (spec.case !== "routeConfig") {
-      throw new WeftError("config", `${field}.typed_config: only an inline route_config is supported (rds arrives with the control plane)`);
+      throw new WeftError(
+        "config",
+        `${field}.typed_config: only an inline route_config is supported (rds arrives with the control plane)`,
+      );
     }
     const filters = hcm.httpFilters;
     if (filters.length === 0 || !filters[filters.length - 1].name.includes("router")) {
-      throw new WeftError("config", `${field}.typed_config.http_filters: the last HTTP filter must be envoy.filters.http.router`);
+      throw new WeftError(
+        "config",
+        `${field}.typed_config.http_filters: the last HTTP filter must be envoy.filters.http.router`,
+      );
     }
     filters.slice(0, -1).forEach((f, i) => {
-      throw new WeftError("config", `${field}.typed_config.http_filters[${i}]: HTTP filter ${f.name} is not supported yet`);
+      throw new WeftError(
+        "config",
+        `${field}.typed_config.http_filters[${i}]: HTTP filter ${f.name} is not supported yet`,
+      );
     });
-    const routes = withFieldPrefix(`${field}.typed_config.route_config`, () => compileRouteConfiguration(spec.value));
+    const routes = withFieldPrefix(
+      `${field}.typed_config.route_config`,
+      () => compileRouteConfiguration(spec.value),
+    );
     const manager = createConnectionManager(hcm, { ...ctx, routes });
     return createHttpNetworkFilter(ctx.runtime, manager);
   },
@@ -52,7 +64,13 @@ export const tcpProxyFactory: NetworkFilterFactory = {
   name: "envoy.filters.network.tcp_proxy",
   matches: (c) => anyIs(c, TcpProxySchema),
   create(config, ctx, field) {
-    const tcp = createTcpProxy(anyUnpack(config, TcpProxySchema)!, ctx.runtime, ctx.clusters, ctx.stats, `${field}.typed_config`);
+    const tcp = createTcpProxy(
+      anyUnpack(config, TcpProxySchema)!,
+      ctx.runtime,
+      ctx.clusters,
+      ctx.stats,
+      `${field}.typed_config`,
+    );
     return {
       handle(conn) {
         tcp.handle(conn).catch(() => conn.destroy());
@@ -62,14 +80,19 @@ export const tcpProxyFactory: NetworkFilterFactory = {
   },
 };
 
-export const NETWORK_FILTERS: readonly NetworkFilterFactory[] = [httpConnectionManagerFactory, tcpProxyFactory];
+export const NETWORK_FILTERS: readonly NetworkFilterFactory[] = [
+  httpConnectionManagerFactory,
+  tcpProxyFactory,
+];
 
 /** Route-table errors name paths inside the RouteConfiguration; prefix them with where it sits. */
 function withFieldPrefix<T>(prefix: string, build: () => T): T {
   try {
     return build();
   } catch (err) {
-    if (err instanceof WeftError && err.code === "config") throw new WeftError("config", `${prefix}.${err.message}`, { cause: err });
+    if (err instanceof WeftError && err.code === "config") {
+      throw new WeftError("config", `${prefix}.${err.message}`, { cause: err });
+    }
     throw err;
   }
 }

@@ -21,7 +21,13 @@ export interface TcpProxyFilter {
   handle(downstream: Connection): Promise<void>;
 }
 
-export function createTcpProxy(config: TcpProxy, runtime: Runtime, clusters: ClusterManager, store: StatsStore, field: string): TcpProxyFilter {
+export function createTcpProxy(
+  config: TcpProxy,
+  runtime: Runtime,
+  clusters: ClusterManager,
+  store: StatsStore,
+  field: string,
+): TcpProxyFilter {
   const stats = declareCounters(store, `tcp.${config.statPrefix}.`, TCP_COUNTERS);
   const spec = config.clusterSpecifier;
   let pickCluster: () => string;
@@ -31,7 +37,9 @@ export function createTcpProxy(config: TcpProxy, runtime: Runtime, clusters: Clu
   } else if (spec.case === "weightedClusters") {
     const entries = spec.value.clusters;
     const total = entries.reduce((sum, c) => sum + c.weight, 0);
-    if (total <= 0) throw new WeftError("config", `${field}.weighted_clusters: weights must add up to more than 0`);
+    if (total <= 0) {
+      throw new WeftError("config", `${field}.weighted_clusters: weights must add up to more than 0`);
+    }
     pickCluster = () => {
       let draw = runtime.random() * total;
       for (const c of entries) {
@@ -72,7 +80,15 @@ export function createTcpProxy(config: TcpProxy, runtime: Runtime, clusters: Clu
         downstream.destroy();
         return;
       }
-      await splice(runtime, downstream, upstream, idleMs, () => stats.idle_timeout.value++, (n) => stats.downstream_cx_rx_bytes_total.value += n, (n) => stats.downstream_cx_tx_bytes_total.value += n);
+      await splice(
+        runtime,
+        downstream,
+        upstream,
+        idleMs,
+        () => stats.idle_timeout.value++,
+        (n) => stats.downstream_cx_rx_bytes_total.value += n,
+        (n) => stats.downstream_cx_tx_bytes_total.value += n,
+      );
     },
   };
 }

@@ -14,7 +14,25 @@ export interface Histogram {
 }
 
 export const HISTOGRAM_BOUNDS_MS: readonly number[] = [
-  0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+  0.5,
+  1,
+  5,
+  10,
+  25,
+  50,
+  100,
+  250,
+  500,
+  1000,
+  2500,
+  5000,
+  10000,
+  30000,
+  60000,
+  300000,
+  600000,
+  1800000,
+  3600000,
 ];
 
 export interface StatsStore {
@@ -44,7 +62,15 @@ export function createStatsStore(): StatsStore {
     histogram(name) {
       let h = histograms.get(name);
       if (!h) {
-        histograms.set(name, h = { bounds: HISTOGRAM_BOUNDS_MS, buckets: new Array(HISTOGRAM_BOUNDS_MS.length + 1).fill(0), count: 0, sum: 0 });
+        histograms.set(
+          name,
+          h = {
+            bounds: HISTOGRAM_BOUNDS_MS,
+            buckets: new Array(HISTOGRAM_BOUNDS_MS.length + 1).fill(0),
+            count: 0,
+            sum: 0,
+          },
+        );
       }
       return h;
     },

@@ -44,7 +44,11 @@ export function findLeaks(files: readonly string[]): string[] {
 
 describe("runtime boundary", () => {
   it("proxy/, control/ and mod.ts use only web-standard globals", () => {
-    const files = [...sourceFiles(join(root, "proxy")), ...sourceFiles(join(root, "control")), join(root, "mod.ts")].filter((f) => {
+    const files = [
+      ...sourceFiles(join(root, "proxy")),
+      ...sourceFiles(join(root, "control")),
+      join(root, "mod.ts"),
+    ].filter((f) => {
       try {
         return statSync(f).isFile();
       } catch {

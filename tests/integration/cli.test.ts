@@ -5,7 +5,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpBootstrap, staticCluster, startUpstream, type Upstream } from "../support/harness.ts";
+import { httpBootstrap, startUpstream, staticCluster, type Upstream } from "../support/harness.ts";
 
 const root = join(import.meta.dirname, "../..");
 const weft = join(root, "bin/weft.js");
@@ -46,7 +46,8 @@ describe("bootstrap errors", () => {
     writeFileSync(
       file,
       httpBootstrap({
-        routes: "virtual_hosts: [{ name: a, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: c } }] }]",
+        routes:
+          "virtual_hosts: [{ name: a, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: c } }] }]",
         clusters: staticCluster("c", [1]) + "  outlier_detection: { consecutive_5xx: 3 }\n",
       }),
     );
@@ -83,11 +84,15 @@ describe("graceful drain on SIGTERM", () => {
     writeFileSync(
       file,
       httpBootstrap({
-        routes: "virtual_hosts: [{ name: a, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: slow } }] }]",
+        routes:
+          "virtual_hosts: [{ name: a, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: slow } }] }]",
         clusters: staticCluster("slow", [slow.port]),
       }).replace("port_value: 0", `port_value: ${listenerPort}`),
     );
-    child = spawn("node", [weft, "proxy", "-c", file, "--drain-time-s", "5"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn("node", [weft, "proxy", "-c", file, "--drain-time-s", "5"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on("data", (d: Buffer) => d.toString().includes("listener") && resolve());
       child.once("exit", (code) => reject(new Error(`weft exited early with ${code}`)));

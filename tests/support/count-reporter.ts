@@ -13,7 +13,9 @@ export default class CountReporter implements Reporter {
         else skipped++;
       }
       // A file that failed to load (syntax error, failing hook) counts as a failure.
-      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")) {
+      if (
+        mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")
+      ) {
         failed++;
       }
     }

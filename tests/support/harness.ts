@@ -15,7 +15,12 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-export type UpstreamHandler = (req: IncomingMessage, res: ServerResponse, body: string, index: number) => void;
+export type UpstreamHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+  index: number,
+) => void;
 
 /** An HTTP/1.1 upstream on 127.0.0.1:<ephemeral>; the default handler echoes its name. */
 export async function startUpstream(name: string, handler?: UpstreamHandler): Promise<Upstream> {
@@ -96,7 +101,11 @@ ${indent(extra, 2)}
     cluster_name: ${name}
     endpoints:
       - lb_endpoints:
-${ports.map((p) => `          - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } }`).join("\n")}
+${
+    ports.map((p) =>
+      `          - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } }`
+    ).join("\n")
+  }
 `;
 }
 
@@ -115,10 +124,15 @@ export interface CurlResult {
 /** Runs the real curl; `-s -i` output is parsed into status, headers and body. */
 export function curl(args: readonly string[]): Promise<CurlResult> {
   return new Promise((resolve, reject) => {
-    execFile("curl", ["-s", "-i", "--max-time", "10", ...args], { encoding: "utf8", maxBuffer: 16 << 20 }, (err, stdout) => {
-      if (err && !stdout) return reject(err);
-      resolve(parseCurl(stdout));
-    });
+    execFile(
+      "curl",
+      ["-s", "-i", "--max-time", "10", ...args],
+      { encoding: "utf8", maxBuffer: 16 << 20 },
+      (err, stdout) => {
+        if (err && !stdout) return reject(err);
+        resolve(parseCurl(stdout));
+      },
+    );
   });
 }
 
@@ -136,3 +150,9 @@ function parseCurl(out: string): CurlResult {
   }
   return { status: Number(code), headers, body: rest.slice(end + 4), httpVersion: version };
 }
+
+/** Cluster `extra` YAML that makes the proxy speak HTTP/2 (h2c, or h2 over TLS) to the upstream. */
+export const HTTP2_UPSTREAM = `typed_extension_protocol_options:
+  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+    explicit_http_config: { http2_protocol_options: {} }`;
