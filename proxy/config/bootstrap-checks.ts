@@ -11,7 +11,10 @@ import type { Listener } from "../../gen/envoy/config/listener/v3/listener_pb.ts
 import type { HttpConnectionManager } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
 import { HttpConnectionManagerSchema } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
 import { TcpProxySchema } from "../../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.ts";
-import { DownstreamTlsContextSchema, UpstreamTlsContextSchema } from "../../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.ts";
+import {
+  DownstreamTlsContextSchema,
+  UpstreamTlsContextSchema,
+} from "../../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.ts";
 import { fieldIssue as issue } from "./field-path.ts";
 import type { FieldIssue, PathSegment } from "./field-path.ts";
 import { checkClusterRef, checkRouteConfiguration } from "./route-checks.ts";
@@ -20,9 +23,15 @@ import type { ClusterRefs } from "./route-checks.ts";
 const TYPE_URL = "type.googleapis.com/";
 const UPSTREAM_HTTP = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 const ROUTER = "envoy.extensions.filters.http.router.v3.Router";
-const TERMINAL_NETWORK_FILTERS: ReadonlySet<string> = new Set([HttpConnectionManagerSchema.typeName, TcpProxySchema.typeName]);
+const TERMINAL_NETWORK_FILTERS: ReadonlySet<string> = new Set([
+  HttpConnectionManagerSchema.typeName,
+  TcpProxySchema.typeName,
+]);
 /** Filters Envoy still finds by name alone, without a typed_config. */
-const NAME_ONLY_LISTENER_FILTERS = new Set(["envoy.filters.listener.tls_inspector", "envoy.filters.listener.http_inspector"]);
+const NAME_ONLY_LISTENER_FILTERS = new Set([
+  "envoy.filters.listener.tls_inspector",
+  "envoy.filters.listener.http_inspector",
+]);
 const NAME_ONLY_HTTP_FILTERS = new Set(["envoy.filters.http.router"]);
 const PLAINTEXT_SOCKETS = new Set(["envoy.transport_sockets.raw_buffer", "raw_buffer"]);
 
@@ -40,16 +49,21 @@ export function checkBootstrapReferences(bootstrap: Bootstrap): FieldIssue[] {
     if (l.name !== "") {
       const first = listenerNames.get(l.name);
       if (first !== undefined) {
-        out.push(issue([...at, "name"], `duplicate listener name "${l.name}" (also listeners[${first}])`, "value"));
+        out.push(
+          issue([...at, "name"], `duplicate listener name "${l.name}" (also listeners[${first}])`, "value"),
+        );
       } else listenerNames.set(l.name, i);
     }
     const addr = listenerAddress(l);
     if (addr === undefined) {
-      out.push(issue([...at, "address"], "a listener needs an address: socket_address { address, port_value }"));
+      out.push(
+        issue([...at, "address"], "a listener needs an address: socket_address { address, port_value }"),
+      );
     } else if (addr !== "") {
       const first = addresses.get(addr);
-      if (first !== undefined) out.push(issue([...at, "address"], `${addr} is already used by listeners[${first}]`));
-      else addresses.set(addr, i);
+      if (first !== undefined) {
+        out.push(issue([...at, "address"], `${addr} is already used by listeners[${first}]`));
+      } else addresses.set(addr, i);
     }
     checkListener(l, at, refs, out);
   });
@@ -66,28 +80,50 @@ function listenerAddress(l: Listener): string | undefined {
 
 function checkListener(l: Listener, at: PathSegment[], refs: ClusterRefs, out: FieldIssue[]) {
   if (l.address?.address.case === "socketAddress" && l.address.address.value.address === "") {
-    out.push(issue([...at, "address", "socket_address", "address"], "an IP address is required, e.g. 0.0.0.0"));
+    out.push(
+      issue([...at, "address", "socket_address", "address"], "an IP address is required, e.g. 0.0.0.0"),
+    );
   }
   if (l.filterChains.length === 0 && l.defaultFilterChain === undefined) {
-    out.push(issue([...at, "filter_chains"], "a listener needs at least one filter chain (or a default_filter_chain)"));
+    out.push(
+      issue(
+        [...at, "filter_chains"],
+        "a listener needs at least one filter chain (or a default_filter_chain)",
+      ),
+    );
   }
   l.filterChains.forEach((fc, i) => checkFilterChain(fc, [...at, "filter_chains", i], refs, out));
-  if (l.defaultFilterChain) checkFilterChain(l.defaultFilterChain, [...at, "default_filter_chain"], refs, out);
+  if (l.defaultFilterChain) {
+    checkFilterChain(l.defaultFilterChain, [...at, "default_filter_chain"], refs, out);
+  }
   l.listenerFilters.forEach((lf, i) => {
     if (lf.configType.case === undefined && !NAME_ONLY_LISTENER_FILTERS.has(lf.name)) {
-      out.push(issue([...at, "listener_filters", i], `listener filter "${lf.name}" needs a typed_config`, "value"));
+      out.push(
+        issue([...at, "listener_filters", i], `listener filter "${lf.name}" needs a typed_config`, "value"),
+      );
     }
   });
 }
 
 function checkFilterChain(fc: FilterChain, at: PathSegment[], refs: ClusterRefs, out: FieldIssue[]): void {
   if (fc.filters.length === 0) {
-    out.push(issue([...at, "filters"], "a filter chain needs a network filter: http_connection_manager or tcp_proxy"));
+    out.push(
+      issue(
+        [...at, "filters"],
+        "a filter chain needs a network filter: http_connection_manager or tcp_proxy",
+      ),
+    );
   }
   fc.filters.forEach((f, i) => {
     const fp = [...at, "filters", i];
     if (f.configType.case === undefined) {
-      out.push(issue(fp, `filter "${f.name}" needs a typed_config, e.g. @type: ${TYPE_URL}${HttpConnectionManagerSchema.typeName}`, "value"));
+      out.push(
+        issue(
+          fp,
+          `filter "${f.name}" needs a typed_config, e.g. @type: ${TYPE_URL}${HttpConnectionManagerSchema.typeName}`,
+          "value",
+        ),
+      );
       return;
     }
     if (f.configType.case !== "typedConfig") return; // config_discovery: rejected by the field table
@@ -100,29 +136,52 @@ function checkFilterChain(fc: FilterChain, at: PathSegment[], refs: ClusterRefs,
     const hcm = unpack(typed, HttpConnectionManagerSchema);
     if (hcm !== undefined) checkHttpConnectionManager(hcm, tp, refs, out);
     const tcp = unpack(typed, TcpProxySchema);
-    if (tcp?.clusterSpecifier.case === "cluster") checkClusterRef(tcp.clusterSpecifier.value, [...tp, "cluster"], refs, out);
-    else if (tcp?.clusterSpecifier.case === "weightedClusters") {
+    if (tcp?.clusterSpecifier.case === "cluster") {
+      checkClusterRef(tcp.clusterSpecifier.value, [...tp, "cluster"], refs, out);
+    } else if (tcp?.clusterSpecifier.case === "weightedClusters") {
       tcp.clusterSpecifier.value.clusters.forEach((c, w) =>
         checkClusterRef(c.name, [...tp, "weighted_clusters", "clusters", w, "name"], refs, out)
       );
-    } else if (tcp !== undefined) out.push(issue(tp, "tcp_proxy needs cluster or weighted_clusters", "value"));
+    } else if (tcp !== undefined) {
+      out.push(issue(tp, "tcp_proxy needs cluster or weighted_clusters", "value"));
+    }
   });
   if (fc.transportSocket) {
-    checkTransportSocket(fc.transportSocket, [...at, "transport_socket"], DownstreamTlsContextSchema.typeName, out);
+    checkTransportSocket(
+      fc.transportSocket,
+      [...at, "transport_socket"],
+      DownstreamTlsContextSchema.typeName,
+      out,
+    );
     const tls = fc.transportSocket.configType.case === "typedConfig"
       ? unpack(fc.transportSocket.configType.value, DownstreamTlsContextSchema)
       : undefined;
     const tp = [...at, "transport_socket", "typed_config"];
     if (tls !== undefined && (tls.commonTlsContext?.tlsCertificates.length ?? 0) === 0) {
-      out.push(issue([...tp, "common_tls_context"], "a DownstreamTlsContext needs tls_certificates", "value"));
+      out.push(
+        issue([...tp, "common_tls_context"], "a DownstreamTlsContext needs tls_certificates", "value"),
+      );
     }
-    if (tls?.requireClientCertificate === true && tls.commonTlsContext?.validationContextType.case !== "validationContext") {
-      out.push(issue([...tp, "require_client_certificate"], "requiring client certificates needs validation_context.trusted_ca"));
+    if (
+      tls?.requireClientCertificate === true &&
+      tls.commonTlsContext?.validationContextType.case !== "validationContext"
+    ) {
+      out.push(
+        issue(
+          [...tp, "require_client_certificate"],
+          "requiring client certificates needs validation_context.trusted_ca",
+        ),
+      );
     }
   }
 }
 
-function checkHttpConnectionManager(hcm: HttpConnectionManager, at: PathSegment[], refs: ClusterRefs, out: FieldIssue[]) {
+function checkHttpConnectionManager(
+  hcm: HttpConnectionManager,
+  at: PathSegment[],
+  refs: ClusterRefs,
+  out: FieldIssue[],
+) {
   if (hcm.routeSpecifier.case === undefined) {
     out.push(issue(at, "route_config is required (RDS arrives with the control plane)", "value"));
   } else if (hcm.routeSpecifier.case === "routeConfig") {
@@ -135,7 +194,9 @@ function checkHttpConnectionManager(hcm: HttpConnectionManager, at: PathSegment[
       ? typeNameOf(f.configType.value) === ROUTER
       : NAME_ONLY_HTTP_FILTERS.has(f.name);
     if (f.configType.case === undefined && !isRouter) {
-      out.push(issue(fp, `HTTP filter "${f.name}" needs a typed_config (supported: ${TYPE_URL}${ROUTER})`, "value"));
+      out.push(
+        issue(fp, `HTTP filter "${f.name}" needs a typed_config (supported: ${TYPE_URL}${ROUTER})`, "value"),
+      );
     } else if (isRouter && i < last) {
       out.push(issue(fp, "the router must be the last HTTP filter", "value"));
     }
@@ -153,36 +214,69 @@ function checkCluster(c: Cluster, at: PathSegment[], names: Set<string>, out: Fi
       count++;
       const ep = [...at, "load_assignment", "endpoints", l, "lb_endpoints", e];
       if (lb.hostIdentifier.case === "endpoint" && lb.hostIdentifier.value.address === undefined) {
-        out.push(issue([...ep, "endpoint"], "an endpoint needs an address: socket_address { address, port_value }", "value"));
+        out.push(
+          issue(
+            [...ep, "endpoint"],
+            "an endpoint needs an address: socket_address { address, port_value }",
+            "value",
+          ),
+        );
       } else if (lb.hostIdentifier.case === undefined) {
         out.push(issue(ep, "an lb_endpoint needs an endpoint", "value"));
       }
     });
   });
-  const type = c.clusterDiscoveryType.case === "type" ? c.clusterDiscoveryType.value : Cluster_DiscoveryType.STATIC;
+  const type = c.clusterDiscoveryType.case === "type"
+    ? c.clusterDiscoveryType.value
+    : Cluster_DiscoveryType.STATIC;
   if (type === Cluster_DiscoveryType.LOGICAL_DNS && count !== 1) {
-    out.push(issue([...at, "load_assignment"], `a LOGICAL_DNS cluster needs exactly one endpoint (found ${count})`));
+    out.push(
+      issue([...at, "load_assignment"], `a LOGICAL_DNS cluster needs exactly one endpoint (found ${count})`),
+    );
   }
   for (const key of Object.keys(c.typedExtensionProtocolOptions)) {
     if (key !== UPSTREAM_HTTP) {
-      out.push(issue([...at, "typed_extension_protocol_options", { key }], `unknown protocol options key "${key}" (supported: ${UPSTREAM_HTTP})`));
+      out.push(
+        issue(
+          [...at, "typed_extension_protocol_options", { key }],
+          `unknown protocol options key "${key}" (supported: ${UPSTREAM_HTTP})`,
+        ),
+      );
     }
   }
   if (c.transportSocket) {
-    checkTransportSocket(c.transportSocket, [...at, "transport_socket"], UpstreamTlsContextSchema.typeName, out);
+    checkTransportSocket(
+      c.transportSocket,
+      [...at, "transport_socket"],
+      UpstreamTlsContextSchema.typeName,
+      out,
+    );
   }
 }
 
-function checkTransportSocket(ts: TransportSocket, at: PathSegment[], expected: string, out: FieldIssue[]): void {
+function checkTransportSocket(
+  ts: TransportSocket,
+  at: PathSegment[],
+  expected: string,
+  out: FieldIssue[],
+): void {
   if (ts.configType.case === undefined) {
     if (!PLAINTEXT_SOCKETS.has(ts.name)) {
-      out.push(issue(at, `transport socket "${ts.name}" needs a typed_config (@type: ${TYPE_URL}${expected})`, "value"));
+      out.push(
+        issue(
+          at,
+          `transport socket "${ts.name}" needs a typed_config (@type: ${TYPE_URL}${expected})`,
+          "value",
+        ),
+      );
     }
     return;
   }
   const typeName = typeNameOf(ts.configType.value);
   if (typeName !== expected && typeName.startsWith("envoy.extensions.transport_sockets.tls.")) {
-    out.push(issue([...at, "typed_config"], `${typeName} does not belong here: use ${TYPE_URL}${expected}`, "value"));
+    out.push(
+      issue([...at, "typed_config"], `${typeName} does not belong here: use ${TYPE_URL}${expected}`, "value"),
+    );
   }
 }
 

@@ -31,7 +31,13 @@ export function decodeReason(err: unknown): string {
   return message.replace(/^cannot decode (?:message |field |enum |oneof )?\S+ from JSON:?\s*/, "");
 }
 
-function walkMessage(desc: DescMessage, json: JsonValue, at: PathSegment[], anyTypes: string | undefined, ctx: Ctx) {
+function walkMessage(
+  desc: DescMessage,
+  json: JsonValue,
+  at: PathSegment[],
+  anyTypes: string | undefined,
+  ctx: Ctx,
+) {
   if (desc.typeName === ANY) return walkAny(json, at, anyTypes, ctx);
   if (hasCustomJsonRepresentation(desc)) return tryDecode(desc, json, at, ctx);
   if (json === null) return;
@@ -57,7 +63,14 @@ function walkMessage(desc: DescMessage, json: JsonValue, at: PathSegment[], anyT
     if (field.oneof && !(value === null && field.fieldKind === "scalar")) {
       const other = oneofs.get(field.oneof);
       if (other !== undefined) {
-        ctx.out.push(issue(fp, `only one of ${field.oneof.fields.map((f) => f.name).join(", ")} may be set (${other.name} is set too)`));
+        ctx.out.push(
+          issue(
+            fp,
+            `only one of ${
+              field.oneof.fields.map((f) => f.name).join(", ")
+            } may be set (${other.name} is set too)`,
+          ),
+        );
         continue;
       }
       oneofs.set(field.oneof, field);
@@ -66,7 +79,14 @@ function walkMessage(desc: DescMessage, json: JsonValue, at: PathSegment[], anyT
   }
 }
 
-function walkField(desc: DescMessage, field: DescField, key: string, value: JsonValue, fp: PathSegment[], ctx: Ctx) {
+function walkField(
+  desc: DescMessage,
+  field: DescField,
+  key: string,
+  value: JsonValue,
+  fp: PathSegment[],
+  ctx: Ctx,
+) {
   const anyTypes = SUPPORTED_FIELDS[desc.typeName]?.anyTypes?.[field.name];
   switch (field.fieldKind) {
     case "message":
@@ -117,7 +137,14 @@ function walkAny(json: JsonValue, at: PathSegment[], anyTypes: string | undefine
 }
 
 /** Decodes one field alone (`{ key: value }` into its message) to see whether its value is acceptable. */
-function tryField(desc: DescMessage, field: DescField, key: string, value: JsonValue, at: PathSegment[], ctx: Ctx) {
+function tryField(
+  desc: DescMessage,
+  field: DescField,
+  key: string,
+  value: JsonValue,
+  at: PathSegment[],
+  ctx: Ctx,
+) {
   try {
     fromJson(desc, { [key]: value }, { registry: ctx.registry });
   } catch (err) {
@@ -163,7 +190,9 @@ function badEnum(desc: DescMessage, field: DescField, enumDesc: DescEnum, err: u
 }
 
 function unknownKey(desc: DescMessage, key: string): string {
-  if (key === "@type") return `"@type" belongs only in a typed_config (google.protobuf.Any), not in ${desc.typeName}`;
+  if (key === "@type") {
+    return `"@type" belongs only in a typed_config (google.protobuf.Any), not in ${desc.typeName}`;
+  }
   return `unknown field "${key}" in ${desc.typeName}${didYouMean(key, desc.fields.map((f) => f.name))}`;
 }
 

@@ -23,6 +23,16 @@ export function formatPath(segments: readonly PathSegment[]): string {
   return out;
 }
 
-export function fieldIssue(segments: readonly PathSegment[], message: string, at?: "key" | "value"): FieldIssue {
+/** Maps a field path to its position in the source text (the field's name, or its value), when there is one. */
+export type Locate = (
+  segments: readonly PathSegment[],
+  at: "key" | "value",
+) => { readonly line: number; readonly column: number } | undefined;
+
+export function fieldIssue(
+  segments: readonly PathSegment[],
+  message: string,
+  at?: "key" | "value",
+): FieldIssue {
   return { path: formatPath(segments), segments, message, at };
 }

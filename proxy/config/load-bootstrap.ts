@@ -23,11 +23,19 @@ export interface ParseBootstrapOptions {
  * syntax, unknown key, bad value, unknown typed_config type, unsupported field, dangling reference — throws a
  * ConfigError naming the file, line, column and field path. No environment-variable substitution is done.
  */
-export function parseBootstrap(text: string, fileName: string, options: ParseBootstrapOptions = {}): Bootstrap {
+export function parseBootstrap(
+  text: string,
+  fileName: string,
+  options: ParseBootstrapOptions = {},
+): Bootstrap {
   const registry = options.registry ?? createConfigRegistry();
   const source = parseSourceText(text, fileName);
   if (source.json === null) {
-    throw new ConfigError({ file: fileName, path: "", reason: "the file is empty: a bootstrap needs static_resources" });
+    throw new ConfigError({
+      file: fileName,
+      path: "",
+      reason: "the file is empty: a bootstrap needs static_resources",
+    });
   }
   let bootstrap: Bootstrap;
   try {
@@ -38,11 +46,17 @@ export function parseBootstrap(text: string, fileName: string, options: ParseBoo
     const [first, ...others] = toConfigIssues(found, { file: fileName, locate: source.locate });
     throw new ConfigError(first, { others, cause: err });
   }
-  if (options.validate !== false) validateBootstrap(bootstrap, registry, { file: fileName, locate: source.locate });
+  if (options.validate !== false) {
+    validateBootstrap(bootstrap, registry, { file: fileName, locate: source.locate });
+  }
   return bootstrap;
 }
 
 /** parseBootstrap with validation always on: the entry point for runtimes (`weft proxy -c bootstrap.yaml`). */
-export function loadBootstrap(text: string, fileName: string, registry: Registry = createConfigRegistry()): Bootstrap {
+export function loadBootstrap(
+  text: string,
+  fileName: string,
+  registry: Registry = createConfigRegistry(),
+): Bootstrap {
   return parseBootstrap(text, fileName, { registry });
 }

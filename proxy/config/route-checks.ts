@@ -12,7 +12,12 @@ export interface ClusterRefs {
 }
 
 /** Appends to `out` a cluster-reference issue when `name` is not a known cluster. */
-export function checkClusterRef(name: string, at: readonly PathSegment[], refs: ClusterRefs, out: FieldIssue[]) {
+export function checkClusterRef(
+  name: string,
+  at: readonly PathSegment[],
+  refs: ClusterRefs,
+  out: FieldIssue[],
+) {
   if (refs.dynamic || refs.names.has(name)) return;
   if (name === "") {
     out.push(issue(at, "a cluster name is required", "value"));
@@ -38,7 +43,13 @@ export function checkRouteConfiguration(
     const vp = [...at, "virtual_hosts", v];
     if (vh.name === "") out.push(issue([...vp, "name"], "a virtual host needs a name"));
     else if (vhostNames.has(vh.name)) {
-      out.push(issue([...vp, "name"], `duplicate virtual host name "${vh.name}" (also virtual_hosts[${vhostNames.get(vh.name)}])`, "value"));
+      out.push(
+        issue(
+          [...vp, "name"],
+          `duplicate virtual host name "${vh.name}" (also virtual_hosts[${vhostNames.get(vh.name)}])`,
+          "value",
+        ),
+      );
     } else vhostNames.set(vh.name, v);
     if (vh.domains.length === 0) {
       out.push(issue([...vp, "domains"], 'a virtual host needs at least one domain ("*" matches any host)'));
@@ -47,12 +58,20 @@ export function checkRouteConfiguration(
       const lower = domain.toLowerCase();
       const first = domains.get(lower);
       if (first !== undefined) {
-        out.push(issue([...vp, "domains", d], `domain "${domain}" is already used by virtual_hosts[${first}]`, "value"));
+        out.push(
+          issue(
+            [...vp, "domains", d],
+            `domain "${domain}" is already used by virtual_hosts[${first}]`,
+            "value",
+          ),
+        );
       } else domains.set(lower, v);
     });
     vh.routes.forEach((route, r) => {
       const rp = [...vp, "routes", r];
-      if (route.match === undefined) out.push(issue([...rp, "match"], 'a route needs a match, e.g. prefix: "/"'));
+      if (route.match === undefined) {
+        out.push(issue([...rp, "match"], 'a route needs a match, e.g. prefix: "/"'));
+      }
       if (route.action.case === undefined) {
         out.push(issue(rp, "a route needs an action: route, redirect or direct_response", "value"));
       } else if (route.action.case === "route") {
@@ -62,7 +81,12 @@ export function checkRouteConfiguration(
   });
 }
 
-function checkRouteAction(action: RouteAction, at: readonly PathSegment[], refs: ClusterRefs, out: FieldIssue[]) {
+function checkRouteAction(
+  action: RouteAction,
+  at: readonly PathSegment[],
+  refs: ClusterRefs,
+  out: FieldIssue[],
+) {
   const spec = action.clusterSpecifier;
   switch (spec.case) {
     case "cluster":
@@ -70,7 +94,9 @@ function checkRouteAction(action: RouteAction, at: readonly PathSegment[], refs:
       return;
     case "weightedClusters": {
       const wp = [...at, "weighted_clusters", "clusters"];
-      if (spec.value.clusters.length === 0) out.push(issue(wp, "weighted_clusters needs at least one cluster"));
+      if (spec.value.clusters.length === 0) {
+        out.push(issue(wp, "weighted_clusters needs at least one cluster"));
+      }
       spec.value.clusters.forEach((c, i) => checkClusterRef(c.name, [...wp, i, "name"], refs, out));
       return;
     }

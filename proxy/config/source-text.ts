@@ -4,20 +4,14 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } f
 import type { Document, Node, Pair, YAMLError } from "yaml";
 import type { ConfigIssue } from "./config-error.ts";
 import { configErrorOf } from "./config-error.ts";
-import type { PathSegment } from "./field-path.ts";
+import type { Locate, PathSegment } from "./field-path.ts";
 
 export type SourceFormat = "yaml" | "json";
-
-/** Where a field path is in the text; `at: "key"` points at the field's name, `"value"` at what it holds. */
-export type SourceLocator = (
-  segments: readonly PathSegment[],
-  at: "key" | "value",
-) => { readonly line: number; readonly column: number } | undefined;
 
 export interface SourceText {
   readonly format: SourceFormat;
   readonly json: JsonValue;
-  readonly locate: SourceLocator;
+  readonly locate: Locate;
 }
 
 /** .yaml/.yml → YAML, .json → JSON; otherwise JSON when the text starts with "{", else YAML. */
@@ -52,7 +46,11 @@ export function parseSourceText(text: string, fileName: string): SourceText {
     try {
       json = doc.toJS() as JsonValue;
     } catch (err) {
-      throw configErrorOf([{ file: fileName, path: "", reason: `cannot read YAML: ${(err as Error).message}` }]);
+      throw configErrorOf([{
+        file: fileName,
+        path: "",
+        reason: `cannot read YAML: ${(err as Error).message}`,
+      }]);
     }
   }
   const usable = format === "yaml" || doc.errors.length === 0;
@@ -65,7 +63,11 @@ export function parseSourceText(text: string, fileName: string): SourceText {
 
 function yamlIssue(e: YAMLError, file: string, lines: LineCounter, format: SourceFormat): ConfigIssue {
   const { line, col } = lines.linePos(e.pos[0]);
-  const what = e.code === "DUPLICATE_KEY" ? "duplicate key" : format === "json" ? "invalid JSON" : "invalid YAML";
+  const what = e.code === "DUPLICATE_KEY"
+    ? "duplicate key"
+    : format === "json"
+    ? "invalid JSON"
+    : "invalid YAML";
   return { file, line, column: col, path: "", reason: `${what}: ${e.message}` };
 }
 
@@ -117,12 +119,16 @@ function findPair(
   seen: Set<unknown>,
 ): Pair | undefined {
   const pairs = items.filter(isPair) as Pair[];
-  const keyOf = (p: Pair) => (isScalar(p.key) ? String(p.key.value) : undefined);
+  const keyOf = (
+    p: Pair,
+  ) => (isScalar(p.key) && typeof p.key.value !== "symbol" ? String(p.key.value) : undefined);
+  // with `merge: true` the yaml package gives a merge key (`<<`) a symbol value
+  const isMerge = (p: Pair) => isScalar(p.key) && (typeof p.key.value === "symbol" || p.key.value === "<<");
   const found = typeof seg === "string"
     ? pairs.find((p) => keyOf(p) === seg) ?? pairs.find((p) => sameField(keyOf(p), seg))
     : pairs.find((p) => keyOf(p) === seg.key);
   if (found !== undefined) return found;
-  for (const merge of pairs.filter((p) => keyOf(p) === "<<")) {
+  for (const merge of pairs.filter(isMerge)) {
     const sources = isSeq(merge.value) ? merge.value.items : [merge.value];
     for (const source of sources) {
       const map = resolve(doc, source);

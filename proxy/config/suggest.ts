@@ -4,7 +4,8 @@
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   const wanted = normalize(name);
   let best: string | undefined;
-  let bestDistance = Math.max(1, Math.min(3, Math.floor(wanted.length / 3)));
+  let bestDistance = Math.min(3, Math.floor(wanted.length / 3)); // "idx" → "id"; no guesses for 1–2 letters
+  if (bestDistance === 0) return undefined;
   for (const candidate of candidates) {
     const d = editDistance(wanted, normalize(candidate), bestDistance);
     if (d <= bestDistance && (best === undefined || d < bestDistance)) {

@@ -25,13 +25,16 @@ const HTTP_INSPECTOR = "envoy.extensions.filters.listener.http_inspector.v3.Http
 const TLS = "envoy.extensions.transport_sockets.tls.v3";
 const UPSTREAM_HTTP = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 const LB = "envoy.extensions.load_balancing_policies";
-const LB_POLICIES = `${LB}.round_robin.v3.RoundRobin ${LB}.least_request.v3.LeastRequest ${LB}.random.v3.Random
+const LB_POLICIES =
+  `${LB}.round_robin.v3.RoundRobin ${LB}.least_request.v3.LeastRequest ${LB}.random.v3.Random
   ${LB}.ring_hash.v3.RingHash ${LB}.maglev.v3.Maglev`;
 const HEADER_MUTATIONS = `request_headers_to_add request_headers_to_remove
   response_headers_to_add response_headers_to_remove`;
 
-const UPSTREAM_OPTIONS = `deprecated in Envoy; set it in typed_extension_protocol_options["${UPSTREAM_HTTP}"]`;
-const NO_PER_FILTER_CONFIG = "per-route filter config is not supported (the router is the only HTTP filter); remove it";
+const UPSTREAM_OPTIONS =
+  `deprecated in Envoy; set it in typed_extension_protocol_options["${UPSTREAM_HTTP}"]`;
+const NO_PER_FILTER_CONFIG =
+  "per-route filter config is not supported (the router is the only HTTP filter); remove it";
 const NO_SDS = "SDS is not supported yet; put the certificate inline in tls_certificates";
 
 /** The table, keyed by full message type name. Every message reachable through a supported field needs an entry. */
@@ -49,7 +52,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   },
   "envoy.config.bootstrap.v3.Bootstrap.StaticResources": {
     supported: "listeners clusters",
-    unsupported: { secrets: "static secrets are not supported yet; put certificates inline in tls_certificates" },
+    unsupported: {
+      secrets: "static secrets are not supported yet; put certificates inline in tls_certificates",
+    },
   },
   "envoy.config.core.v3.Node": {
     supported: "id cluster metadata locality",
@@ -71,12 +76,16 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.config.core.v3.SocketAddress": {
     supported: "address port_value protocol ipv4_compat",
     values: { protocol: "TCP" },
-    unsupported: { named_port: "named ports are not supported; use port_value", resolver_name: "custom resolvers are not supported; remove it" },
+    unsupported: {
+      named_port: "named ports are not supported; use port_value",
+      resolver_name: "custom resolvers are not supported; remove it",
+    },
   },
   "envoy.config.core.v3.CidrRange": { supported: "address_prefix prefix_len" },
   // ── listeners ──
   "envoy.config.listener.v3.Listener": {
-    supported: `name address filter_chains default_filter_chain listener_filters per_connection_buffer_limit_bytes
+    supported:
+      `name address filter_chains default_filter_chain listener_filters per_connection_buffer_limit_bytes
       stat_prefix drain_type`,
     ignored: "metadata access_log traffic_direction",
     unsupported: {
@@ -94,7 +103,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
     unsupported: { use_proxy_proto: "the PROXY protocol is not supported; remove it" },
   },
   "envoy.config.listener.v3.FilterChainMatch": {
-    supported: `destination_port prefix_ranges address_suffix suffix_len direct_source_prefix_ranges source_type
+    supported:
+      `destination_port prefix_ranges address_suffix suffix_len direct_source_prefix_ranges source_type
       source_prefix_ranges source_ports server_names transport_protocol application_protocols`,
   },
   "envoy.config.listener.v3.Filter": {
@@ -127,12 +137,16 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   },
   [`${TLS}.TlsCertificate`]: {
     supported: "certificate_chain private_key",
-    unsupported: { pkcs12: "PKCS#12 is not supported; use PEM certificate_chain and private_key",
-      password: "encrypted keys are not supported; use an unencrypted private_key", },
+    unsupported: {
+      pkcs12: "PKCS#12 is not supported; use PEM certificate_chain and private_key",
+      password: "encrypted keys are not supported; use an unencrypted private_key",
+    },
   },
   "envoy.config.core.v3.DataSource": {
     supported: "filename inline_string inline_bytes",
-    unsupported: { environment_variable: "environment variables are not read; use inline_string or filename" },
+    unsupported: {
+      environment_variable: "environment variables are not read; use inline_string or filename",
+    },
   },
   [`${TLS}.CertificateValidationContext`]: {
     supported: "trusted_ca match_typed_subject_alt_names",
@@ -144,7 +158,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   },
   // ── HTTP connection manager ──
   [HCM]: {
-    supported: `codec_type stat_prefix route_config http_filters max_request_headers_kb common_http_protocol_options
+    supported:
+      `codec_type stat_prefix route_config http_filters max_request_headers_kb common_http_protocol_options
       http_protocol_options http2_protocol_options stream_idle_timeout request_timeout request_headers_timeout
       drain_timeout use_remote_address xff_num_trusted_hops skip_xff_append generate_request_id
       preserve_external_request_id upgrade_configs server_name server_header_transformation normalize_path
@@ -205,7 +220,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
       http_protocol_options: UPSTREAM_OPTIONS,
       common_http_protocol_options: UPSTREAM_OPTIONS,
       upstream_http_protocol_options: UPSTREAM_OPTIONS,
-      protocol_selection: `deprecated in Envoy; use use_downstream_protocol_config in typed_extension_protocol_options["${UPSTREAM_HTTP}"]`,
+      protocol_selection:
+        `deprecated in Envoy; use use_downstream_protocol_config in typed_extension_protocol_options["${UPSTREAM_HTTP}"]`,
       dns_resolvers: "custom DNS resolvers are not supported; the runtime's resolver is used",
       typed_dns_resolver_config: "custom DNS resolvers are not supported; the runtime's resolver is used",
     },
@@ -222,7 +238,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   },
   "envoy.config.core.v3.AggregatedConfigSource": { supported: "" },
   // hash_function only moves hosts on the ring; Weft always places them with MurmurHash3 (proxy/cluster/lb)
-  "envoy.config.cluster.v3.Cluster.RingHashLbConfig": { supported: "minimum_ring_size maximum_ring_size hash_function" },
+  "envoy.config.cluster.v3.Cluster.RingHashLbConfig": {
+    supported: "minimum_ring_size maximum_ring_size hash_function",
+  },
   "envoy.config.cluster.v3.Cluster.MaglevLbConfig": { supported: "table_size" },
   "envoy.config.cluster.v3.Cluster.LeastRequestLbConfig": { supported: "choice_count active_request_bias" },
   "envoy.config.core.v3.RuntimeDouble": { supported: "default_value", ignored: "runtime_key" },
@@ -230,7 +248,10 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.config.cluster.v3.LoadBalancingPolicy": { supported: "policies" },
   "envoy.config.cluster.v3.LoadBalancingPolicy.Policy": { supported: "typed_extension_config" },
   // Reached only through LoadBalancingPolicy.Policy today: if another supported field uses it, widen anyTypes.
-  "envoy.config.core.v3.TypedExtensionConfig": { supported: "name typed_config", anyTypes: { typed_config: LB_POLICIES } },
+  "envoy.config.core.v3.TypedExtensionConfig": {
+    supported: "name typed_config",
+    anyTypes: { typed_config: LB_POLICIES },
+  },
   [`${LB}.round_robin.v3.RoundRobin`]: { supported: "" },
   [`${LB}.least_request.v3.LeastRequest`]: {
     supported: "choice_count active_request_bias selection_method",
@@ -293,7 +314,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.type.v3.FractionalPercent": { supported: "numerator denominator" },
   "envoy.config.route.v3.HeaderMatcher": {
     // exact_match … contains_match are deprecated in Envoy but still common, so they are honoured too
-    supported: `name string_match present_match range_match invert_match treat_missing_header_as_empty exact_match
+    supported:
+      `name string_match present_match range_match invert_match treat_missing_header_as_empty exact_match
       safe_regex_match prefix_match suffix_match contains_match`,
   },
   "envoy.type.v3.Int64Range": { supported: "start end" },
@@ -317,7 +339,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   },
   "envoy.config.route.v3.RouteAction.UpgradeConfig": { supported: "upgrade_type enabled" },
   "envoy.config.route.v3.RetryPolicy": {
-    supported: `retry_on num_retries per_try_timeout retriable_status_codes retry_back_off retry_host_predicate
+    supported:
+      `retry_on num_retries per_try_timeout retriable_status_codes retry_back_off retry_host_predicate
       host_selection_retry_max_attempts`,
   },
   // proxy/route/retry-policy.ts accepts only envoy.retry_host_predicates.previous_hosts (by name, no config)
@@ -337,7 +360,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties": { supported: "source_ip" },
   "envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter": { supported: "name" },
   "envoy.config.route.v3.RedirectAction": {
-    supported: `https_redirect scheme_redirect host_redirect port_redirect path_redirect prefix_rewrite regex_rewrite
+    supported:
+      `https_redirect scheme_redirect host_redirect port_redirect path_redirect prefix_rewrite regex_rewrite
       response_code strip_query`,
   },
   "envoy.config.route.v3.DirectResponseAction": { supported: "status body" },

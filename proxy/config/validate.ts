@@ -10,17 +10,11 @@ import { checkBootstrapReferences } from "./bootstrap-checks.ts";
 import type { ConfigIssue } from "./config-error.ts";
 import { configErrorOf } from "./config-error.ts";
 import { fieldIssue as issue } from "./field-path.ts";
-import type { FieldIssue, PathSegment } from "./field-path.ts";
+import type { FieldIssue, Locate, PathSegment } from "./field-path.ts";
 import { SUPPORTED_FIELDS } from "./supported-fields.ts";
 import type { MessageSupport } from "./supported-fields.ts";
 
-export type { FieldIssue, PathSegment } from "./field-path.ts";
-
-/** Maps a field path to a position in the source text, when there is one. */
-export type Locate = (
-  segments: readonly PathSegment[],
-  at: "key" | "value",
-) => { readonly line: number; readonly column: number } | undefined;
+export type { FieldIssue, Locate, PathSegment } from "./field-path.ts";
 
 export interface ValidateOptions {
   readonly file?: string;
@@ -55,7 +49,11 @@ export function findUnsupportedFields(
  * Throws a ConfigError (listing every issue) when the bootstrap uses anything outside the supported subset
  * or its references do not resolve. Positions come from `options.locate` when the bootstrap came from text.
  */
-export function validateBootstrap(bootstrap: Bootstrap, registry: Registry, options: ValidateOptions = {}): void {
+export function validateBootstrap(
+  bootstrap: Bootstrap,
+  registry: Registry,
+  options: ValidateOptions = {},
+): void {
   const found: FieldIssue[] = [];
   walkMessage(reflect(BootstrapSchema, bootstrap), [], {
     registry,
@@ -107,7 +105,7 @@ function knownMessages(registry: Registry): ReadonlyMap<string, DescMessage> {
 interface CompiledSupport {
   readonly supported: ReadonlySet<string>;
   readonly ignored: ReadonlySet<string>;
-  readonly unsupported: Readonly<Record<string, string>>;
+  readonly unsupported: ReadonlyMap<string, string>;
   readonly anyTypes: ReadonlyMap<string, readonly string[]>;
   readonly values: ReadonlyMap<string, readonly string[]>;
 }
@@ -128,7 +126,7 @@ function compile(table: Readonly<Record<string, MessageSupport>>): CompiledTable
     const entries = Object.entries(table).map(([typeName, s]): [string, CompiledSupport] => [typeName, {
       supported: new Set(words(s.supported)),
       ignored: new Set(words(s.ignored)),
-      unsupported: s.unsupported ?? {},
+      unsupported: new Map(Object.entries(s.unsupported ?? {})),
       anyTypes: new Map(Object.entries(s.anyTypes ?? {}).map(([f, list]) => [f, words(list)])),
       values: new Map(Object.entries(s.values ?? {}).map(([f, list]) => [f, words(list)])),
     }]);
@@ -159,7 +157,7 @@ function walkMessage(msg: ReflectMessage, path: readonly PathSegment[], ctx: Wal
     } else if (support.ignored.has(field.name)) {
       continue;
     } else if (!support.supported.has(field.name)) {
-      const reason = support.unsupported[field.name];
+      const reason = support.unsupported.get(field.name);
       ctx.issues.push(issue(at, reason ?? "not supported by Weft; remove it"));
     } else {
       walkField(msg, field, at, support, ctx);
@@ -216,12 +214,19 @@ function walkChild(
   else walkMessage(child, at, ctx);
 }
 
-function walkAny(any: Any, at: readonly PathSegment[], allowed: readonly string[] | undefined, ctx: WalkContext) {
+function walkAny(
+  any: Any,
+  at: readonly PathSegment[],
+  allowed: readonly string[] | undefined,
+  ctx: WalkContext,
+) {
   const typeName = any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1);
   const desc: DescMessage | undefined = ctx.registry.getMessage(typeName);
   const supported = () => (allowed ?? []).map((t) => TYPE_URL_PREFIX + t).join(", ") || "none";
   if (desc === undefined) {
-    ctx.issues.push(issue(at, `unknown extension ${any.typeUrl || "(empty @type)"} — supported: ${supported()}`, "value"));
+    ctx.issues.push(
+      issue(at, `unknown extension ${any.typeUrl || "(empty @type)"} — supported: ${supported()}`, "value"),
+    );
     return;
   }
   if (allowed !== undefined && !allowed.includes(typeName)) {
@@ -248,13 +253,20 @@ function checkEnum(
   const name = enumDesc.value[value]?.name;
   if (name === undefined) {
     const known = allowed ?? enumDesc.values.map((v) => v.name);
-    ctx.issues.push(issue(at, `${value} is not a value of ${enumDesc.typeName} (use one of: ${known.join(", ")})`, "value"));
+    ctx.issues.push(
+      issue(at, `${value} is not a value of ${enumDesc.typeName} (use one of: ${known.join(", ")})`, "value"),
+    );
   } else if (allowed !== undefined) {
     checkValue(name, allowed, at, ctx);
   }
 }
 
-function checkValue(value: string, allowed: readonly string[], at: readonly PathSegment[], ctx: WalkContext): void {
+function checkValue(
+  value: string,
+  allowed: readonly string[],
+  at: readonly PathSegment[],
+  ctx: WalkContext,
+): void {
   if (!allowed.includes(value)) {
     ctx.issues.push(issue(at, `${value} is not supported (supported: ${allowed.join(", ")})`, "value"));
   }

@@ -94,6 +94,8 @@ export function positionOf(text: string, needle: string, after?: string): { line
 
 /** The fixture with one substring replaced (the substring must be present exactly once). */
 export function withReplaced(find: string, replace: string, text = FRONT_PROXY_YAML): string {
-  if (text.split(find).length !== 2) throw new Error(`fixture must contain ${JSON.stringify(find)} exactly once`);
+  if (text.split(find).length !== 2) {
+    throw new Error(`fixture must contain ${JSON.stringify(find)} exactly once`);
+  }
   return text.replace(find, replace);
 }

@@ -28,7 +28,9 @@ function camelKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelKeys);
   if (value === null || typeof value !== "object") return value;
   return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), camelKeys(v)]),
+    Object.entries(value).map((
+      [k, v],
+    ) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), camelKeys(v)]),
   );
 }
 
@@ -51,7 +53,9 @@ describe("parseBootstrap: valid bootstraps", () => {
     const hcm = anyUnpack(filter.configType.value as never, HttpConnectionManagerSchema)!;
     expect(hcm.statPrefix).toBe("ingress_http");
     expect(hcm.streamIdleTimeout?.seconds).toBe(300n);
-    const routes = hcm.routeSpecifier.case === "routeConfig" ? hcm.routeSpecifier.value.virtualHosts[0].routes : [];
+    const routes = hcm.routeSpecifier.case === "routeConfig"
+      ? hcm.routeSpecifier.value.virtualHosts[0].routes
+      : [];
     expect(routes.map((r) => (r.action.case === "route" ? r.action.value.clusterSpecifier.value : undefined)))
       .toEqual(["service_api", "service_web", "service_web"]);
   });
@@ -61,7 +65,9 @@ describe("parseBootstrap: valid bootstraps", () => {
     const json = JSON.stringify(parseYaml(FRONT_PROXY_YAML), null, 2);
     for (const name of ["bootstrap.json", "bootstrap.conf"]) {
       const fromJson = parseBootstrap(json, name, { registry });
-      expect(toJson(BootstrapSchema, fromJson, { registry })).toEqual(toJson(BootstrapSchema, fromYaml, { registry }));
+      expect(toJson(BootstrapSchema, fromJson, { registry })).toEqual(
+        toJson(BootstrapSchema, fromYaml, { registry }),
+      );
     }
   });
 
@@ -118,7 +124,9 @@ describe("parseBootstrap: errors carry file, line, column and field path", () =>
     const err = errorOf(text);
     expect(err.path).toBe("static_resources.clusters[0].connect_timeout");
     expect({ line: err.line, column: err.column }).toEqual(positionOf(text, "soon"));
-    expect(err.reason).toBe('invalid duration "soon": write seconds with an "s" suffix, e.g. "5s" or "0.250s"');
+    expect(err.reason).toBe(
+      'invalid duration "soon": write seconds with an "s" suffix, e.g. "5s" or "0.250s"',
+    );
   });
 
   it("reports wrong value types and unknown enum names", () => {
@@ -137,7 +145,9 @@ describe("parseBootstrap: errors carry file, line, column and field path", () =>
     );
     const err = errorOf(text);
     expect(err.path).toBe(`${HCM_PATH}.http_filters[0].typed_config`);
-    expect(err.line).toBe(positionOf(text, '"@type": type.googleapis.com/envoy.extensions.filters.http.lua').line);
+    expect(err.line).toBe(
+      positionOf(text, '"@type": type.googleapis.com/envoy.extensions.filters.http.lua').line,
+    );
     expect(err.reason).toBe(
       "unknown extension type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua — supported: " +
         "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
@@ -145,7 +155,10 @@ describe("parseBootstrap: errors carry file, line, column and field path", () =>
   });
 
   it("reports an unsupported field at its key, saying what to do", () => {
-    const text = withReplaced("    lb_policy: ROUND_ROBIN\n", "    lb_policy: ROUND_ROBIN\n    outlier_detection: { consecutive_5xx: 3 }\n");
+    const text = withReplaced(
+      "    lb_policy: ROUND_ROBIN\n",
+      "    lb_policy: ROUND_ROBIN\n    outlier_detection: { consecutive_5xx: 3 }\n",
+    );
     const err = errorOf(text);
     expect(err.path).toBe("static_resources.clusters[0].outlier_detection");
     expect({ line: err.line, column: err.column }).toEqual(positionOf(text, "outlier_detection"));
@@ -166,20 +179,35 @@ describe("parseBootstrap: errors carry file, line, column and field path", () =>
     const err = errorOf(text);
     expect(err.path).toBe(`${HCM_PATH}.route_config.virtual_hosts[0].routes[2].route.cluster`);
     expect({ line: err.line, column: err.column }).toEqual(positionOf(text, "service_wbe"));
-    expect(err.reason).toBe('cluster "service_wbe" is not defined in static_resources.clusters (did you mean "service_web"?)');
+    expect(err.reason).toBe(
+      'cluster "service_wbe" is not defined in static_resources.clusters (did you mean "service_web"?)',
+    );
   });
 
   it("reports route mirroring (not implemented) with the route's path", () => {
-    const text = withReplaced("                  timeout: 5s\n", "                  timeout: 5s\n                  request_mirror_policies: [{ cluster: service_web }]\n");
+    const text = withReplaced(
+      "                  timeout: 5s\n",
+      "                  timeout: 5s\n                  request_mirror_policies: [{ cluster: service_web }]\n",
+    );
     const err = errorOf(text);
-    expect(err.path).toBe(`${HCM_PATH}.route_config.virtual_hosts[0].routes[0].route.request_mirror_policies`);
+    expect(err.path).toBe(
+      `${HCM_PATH}.route_config.virtual_hosts[0].routes[0].route.request_mirror_policies`,
+    );
     expect(err.line).toBe(positionOf(text, "request_mirror_policies").line);
   });
 
   it("lists every problem, in file order, when there are several", () => {
     let text = withReplaced("route: { cluster: service_web }", "route: { cluster: nowhere }");
-    text = withReplaced("    lb_policy: ROUND_ROBIN\n", "    lb_policy: ROUND_ROBIN\n    health_checks: []\n    outlier_detection: {}\n", text);
-    text = withReplaced("  cluster: front-proxy\n", "  cluster: front-proxy\n  dynamic_parameters: {}\n", text);
+    text = withReplaced(
+      "    lb_policy: ROUND_ROBIN\n",
+      "    lb_policy: ROUND_ROBIN\n    health_checks: []\n    outlier_detection: {}\n",
+      text,
+    );
+    text = withReplaced(
+      "  cluster: front-proxy\n",
+      "  cluster: front-proxy\n  dynamic_parameters: {}\n",
+      text,
+    );
     const err = errorOf(text);
     // health_checks: [] and dynamic_parameters: {} are empty, so not set; outlier_detection: {} is set
     expect(err.issues.map((i) => i.path)).toEqual([

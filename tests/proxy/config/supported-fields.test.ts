@@ -46,7 +46,11 @@ describe("SUPPORTED_FIELDS", () => {
         ...Object.keys(support.anyTypes ?? {}),
         ...Object.keys(support.values ?? {}),
       ];
-      for (const name of names) if (!desc.field[name] && !desc.fields.some((f) => f.name === name)) problems.push(`${typeName}.${name}`);
+      for (const name of names) {
+        if (!desc.field[name] && !desc.fields.some((f) => f.name === name)) {
+          problems.push(`${typeName}.${name}`);
+        }
+      }
     }
     expect(problems).toEqual([]);
   });
@@ -70,7 +74,9 @@ describe("SUPPORTED_FIELDS", () => {
     for (const [typeName, support] of Object.entries(SUPPORTED_FIELDS)) {
       for (const [field, types] of Object.entries(support.anyTypes ?? {})) {
         const f = messages.get(typeName)!.fields.find((x) => x.name === field)!;
-        if (messageOf(f)?.typeName !== "google.protobuf.Any") problems.push(`${typeName}.${field} is not an Any`);
+        if (messageOf(f)?.typeName !== "google.protobuf.Any") {
+          problems.push(`${typeName}.${field} is not an Any`);
+        }
         for (const t of words(types)) {
           if (!registry.getMessage(t)) problems.push(`${t} not in registry`);
           if (!SUPPORTED_FIELDS[t]) problems.push(`${t} has no table entry`);
@@ -86,14 +92,18 @@ describe("SUPPORTED_FIELDS", () => {
       for (const [field, values] of Object.entries(support.values ?? {})) {
         const f = messages.get(typeName)!.fields.find((x) => x.name === field)!;
         if (f.fieldKind !== "enum") continue;
-        for (const v of words(values)) if (!f.enum.values.some((e) => e.name === v)) problems.push(`${typeName}.${field}=${v}`);
+        for (const v of words(values)) {
+          if (!f.enum.values.some((e) => e.name === v)) problems.push(`${typeName}.${field}=${v}`);
+        }
       }
     }
     expect(problems).toEqual([]);
   });
 
   it("covers every typed_config type in the registry that Weft accepts somewhere", () => {
-    const accepted = new Set(Object.values(SUPPORTED_FIELDS).flatMap((s) => Object.values(s.anyTypes ?? {}).flatMap(words)));
+    const accepted = new Set(
+      Object.values(SUPPORTED_FIELDS).flatMap((s) => Object.values(s.anyTypes ?? {}).flatMap(words)),
+    );
     expect([...accepted].sort()).toEqual(
       [
         "envoy.extensions.filters.http.router.v3.Router",
