@@ -26,8 +26,10 @@ export function wrapSocket(socket: Socket, tls?: TlsInfo): NodeConnection {
     remotePort: socket.remotePort ?? 0,
     tls,
     peek: (minBytes, timeoutMs) => peekSocket(socket, minBytes, timeoutMs),
-    get readable() {
-      return socket as AsyncIterable<Uint8Array>;
+    get readable(): AsyncIterable<Uint8Array> {
+      // Not the socket's default iterator: that destroys the socket when the peer's FIN ends the
+      // iteration, which would break half-close (tcp_proxy, WebSocket) and drop data still to be written.
+      return { [Symbol.asyncIterator]: () => socket.iterator({ destroyOnReturn: false }) };
     },
     write(chunk) {
       if (socket.destroyed) return Promise.reject(new Error("connection closed"));

@@ -103,9 +103,15 @@ export function writeResponse(res: ServerResponse, response: HttpResponse): void
   if (drainingSockets.has(res.socket as Socket)) res.shouldKeepAlive = false;
   const { body } = response;
   const headers = response.headers;
+  // A body known in full is sent with its length (as Envoy does for direct and local replies), not chunked.
+  const fixed = typeof body === "string" || body instanceof Uint8Array;
+  if (fixed && headers["content-length"] === undefined && headers["transfer-encoding"] === undefined) {
+    res.setHeader("content-length", typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+  }
   try {
     res.writeHead(response.status, headers as Record<string, string | string[]>);
   } catch (err) {
+    res.removeHeader("content-length");
     res.writeHead(502, { "content-type": "text/plain" });
     res.end(`invalid upstream response header: ${(err as Error).message}\n`);
     destroyBody(body);
@@ -139,5 +145,5 @@ async function pumpIterable(body: AsyncIterable<Uint8Array>, res: ServerResponse
 }
 
 function destroyBody(body: HttpResponse["body"]) {
-  if (body instanceof Readable) body.destroy();
+  if (body instanceof Readable) body.on("error", () => {}).destroy();
 }

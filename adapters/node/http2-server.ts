@@ -110,7 +110,8 @@ function toDownstreamRequest(
 
 function respond(stream: ServerHttp2Stream, response: HttpResponse) {
   if (stream.destroyed || stream.closed) {
-    if (response.body instanceof Readable) response.body.destroy();
+    // An unread upstream body errors when destroyed (undici: RequestAbortedError); nobody listens any more.
+    if (response.body instanceof Readable) response.body.on("error", () => {}).destroy();
     return;
   }
   const out: OutgoingHttpHeaders = { ":status": response.status };

@@ -9,6 +9,7 @@ import { createConfigRegistry } from "../../proxy/config/registry.ts";
 import { createAdminApp } from "../../proxy/admin/admin-app.ts";
 import { WeftError } from "../../proxy/errors.ts";
 import { createNodeRuntime } from "./runtime.ts";
+import { createXdsTransport } from "./xds-transport.ts";
 import { VERSION } from "./version.ts";
 
 export interface StartOptions {
@@ -36,7 +37,12 @@ export async function startNodeProxy(options: StartOptions): Promise<RunningProx
   const bootstrap = loadBootstrap(text, options.configPath, registry);
   if (options.validateOnly) return undefined;
   const runtime = createNodeRuntime();
-  const proxy = await createProxy({ runtime, bootstrap, accessLog: options.accessLog });
+  const proxy = await createProxy({
+    runtime,
+    bootstrap,
+    accessLog: options.accessLog,
+    xdsTransport: createXdsTransport,
+  });
   const quitters: (() => void)[] = [];
   let level = "info";
   let admin: { host: string; port: number } | undefined;

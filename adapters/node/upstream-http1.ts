@@ -1,6 +1,6 @@
 // HTTP/1.1 upstream pool on undici's Pool (keep-alive, connect timeout) — not fetch(), not web streams.
 import { Pool } from "undici";
-import { Readable } from "node:stream";
+import { Duplex, PassThrough, Readable } from "node:stream";
 import type {
   UpstreamPool,
   UpstreamPoolOptions,
@@ -32,6 +32,8 @@ export function createHttp1Pool(options: UpstreamPoolOptions): UpstreamPool {
       let body: UpstreamRequest["body"] | Readable = req.body;
       if (body !== null && !(body instanceof Uint8Array) && !(body instanceof Readable)) {
         body = Readable.from(body);
+      } else if (body instanceof Duplex) {
+        body = detachable(body);
       }
       try {
         const res = await pool.request({
@@ -58,6 +60,19 @@ export function createHttp1Pool(options: UpstreamPoolOptions): UpstreamPool {
     upgrade: (req) => upgradeUpstream(options, req),
     close: () => pool.close(),
   };
+}
+
+/**
+ * undici destroys a request body stream once it has sent it; destroying an HTTP/2 downstream stream
+ * (a Duplex) would reset it before the response is written. Hand undici a PassThrough instead.
+ */
+function detachable(source: Duplex): Readable {
+  const pass = new PassThrough();
+  source.once("error", (err) => pass.destroy(err));
+  source.once("close", () => {
+    if (!source.readableEnded) pass.destroy(new Error("request body stream closed before its end"));
+  });
+  return source.pipe(pass);
 }
 
 function drain(body: Readable): null {

@@ -98,10 +98,16 @@ export function createHttp2Pool(options: UpstreamPoolOptions): UpstreamPool {
       return await new Promise<UpstreamResponse>((resolve, reject) => {
         let trailers: HeaderMap | undefined;
         stream.once("trailers", (t) => trailers = stripPseudo(t));
-        stream.once("response", (h) => {
+        stream.once("response", (h, flags: number) => {
           stream.off("error", onError);
           stream.on("error", () => {});
           const status = Number(h[":status"]);
+          // A headers block that ends the stream (gRPC "trailers-only") must stay one block downstream.
+          if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
+            stream.resume();
+            resolve({ status, headers: stripPseudo(h), body: null });
+            return;
+          }
           resolve({ status, headers: stripPseudo(h), body: stream, trailers: () => trailers });
         });
         const onError = (err: Error) =>

@@ -41,14 +41,38 @@ const NO_SDS = "SDS is not supported yet; put the certificate inline in tls_cert
 export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   // ── bootstrap ──
   "envoy.config.bootstrap.v3.Bootstrap": {
-    supported: "node static_resources admin",
+    supported: "node static_resources dynamic_resources admin",
     unsupported: {
-      dynamic_resources: "xDS (dynamic_resources) arrives with the control plane",
       layered_runtime: "runtime layers are not supported; remove it",
       stats_sinks: "stats sinks are not supported (stats are served by the admin endpoint); remove it",
       tracing: "tracing is not supported yet; remove it",
       overload_manager: "the overload manager is not supported; remove it",
     },
+  },
+  "envoy.config.bootstrap.v3.Bootstrap.DynamicResources": {
+    supported: "ads_config lds_config cds_config",
+    unsupported: {
+      lds_resources_locator: "xdstp locators are not supported; use ads",
+      cds_resources_locator: "xdstp locators are not supported; use ads",
+    },
+  },
+  "envoy.config.core.v3.ApiConfigSource": {
+    supported: "api_type transport_api_version grpc_services set_node_on_first_message_only",
+    values: {
+      api_type: "GRPC DELTA_GRPC AGGREGATED_GRPC AGGREGATED_DELTA_GRPC",
+      transport_api_version: "V3",
+    },
+  },
+  "envoy.config.core.v3.GrpcService": {
+    supported: "envoy_grpc timeout",
+    unsupported: { google_grpc: "use envoy_grpc with a cluster" },
+  },
+  "envoy.config.core.v3.GrpcService.EnvoyGrpc": {
+    supported: "cluster_name",
+    ignored: "authority retry_policy",
+  },
+  "envoy.extensions.filters.network.http_connection_manager.v3.Rds": {
+    supported: "config_source route_config_name",
   },
   "envoy.config.bootstrap.v3.Bootstrap.StaticResources": {
     supported: "listeners clusters",
@@ -163,11 +187,10 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
       http_protocol_options http2_protocol_options stream_idle_timeout request_timeout request_headers_timeout
       drain_timeout use_remote_address xff_num_trusted_hops skip_xff_append generate_request_id
       preserve_external_request_id upgrade_configs server_name server_header_transformation normalize_path
-      merge_slashes`,
+      merge_slashes rds`,
     ignored: "access_log",
     values: { codec_type: "AUTO HTTP1 HTTP2" },
     unsupported: {
-      rds: "RDS arrives with the control plane; inline the routes in route_config",
       scoped_routes: "scoped routes are not supported; use route_config",
       tracing: "tracing is not supported yet; remove it",
       http3_protocol_options: "HTTP/3 is not supported; remove it",

@@ -14,7 +14,7 @@ import type {
   UpstreamRequest,
 } from "./types.ts";
 import { forwardableHeaders } from "./hop-by-hop.ts";
-import { localReply, type ResponseFlag } from "./local-reply.ts";
+import { localReply, replyForError, type ResponseFlag } from "./local-reply.ts";
 import type { RouteTable } from "../route/route-table.ts";
 import { routeUpgradeEnabled } from "../route/route-entry.ts";
 import { applyHeaderMutation } from "../route/header-mutation.ts";
@@ -45,7 +45,8 @@ export interface ConnectionManagerDeps {
   readonly runtime: Runtime;
   readonly clusters: ClusterManager;
   readonly stats: StatsStore;
-  readonly routes: RouteTable;
+  /** The route table for each request: fixed for inline route_config, looked up by name for RDS. */
+  readonly routes: () => RouteTable | undefined;
   readonly accessLog?: boolean;
 }
 
@@ -59,8 +60,7 @@ export function createConnectionManager(
   config: HttpConnectionManager,
   deps: ConnectionManagerDeps,
 ): ConnectionManager {
-  const { runtime, clusters } = deps;
-  const table = deps.routes;
+  const { runtime, clusters, routes } = deps;
   const prefix = `http.${config.statPrefix}.`;
   const stats = declareCounters(deps.stats, prefix, HCM_COUNTERS);
   const active = deps.stats.gauge(prefix + "downstream_rq_active");
@@ -112,6 +112,11 @@ export function createConnectionManager(
     if (req.protocol === "HTTP/2") stats.downstream_rq_http2_total.value++;
     else stats.downstream_rq_http1_total.value++;
 
+    const table = routes();
+    if (!table) {
+      stats.no_route.value++;
+      return finish(req, localReply(req, 503, "route configuration not yet received"), start, ["NR"]);
+    }
     const selected = table.route({
       authority: req.authority,
       path: req.path,
@@ -156,6 +161,9 @@ export function createConnectionManager(
       return finish(req, localReply(req, 403, "upgrade not allowed on this route"), start, []);
     }
     const headers = forwardableHeaders(req.headers, isUpgrade);
+    // The downstream codec answers "Expect: 100-continue" itself (as Envoy does without proxy_100_continue).
+    const expect = headers["expect"];
+    if (typeof expect === "string" && expect.toLowerCase() === "100-continue") delete headers["expect"];
     if (generateRequestId && !headers["x-request-id"]) headers["x-request-id"] = crypto.randomUUID();
     if (appendXff) {
       const xff = headers["x-forwarded-for"];
@@ -191,7 +199,11 @@ export function createConnectionManager(
     });
     if (!result.ok) {
       if (result.error.code === "upstream_timeout") stats.downstream_rq_timeout.value++;
-      const reply = localReply(req, statusFor(result.flags[0]), result.error.message);
+      // Envoy's local-reply bodies ("upstream request timeout", …); the error's detail is in the access log flags.
+      const message = result.flags[0] === "UH"
+        ? "no healthy upstream"
+        : replyForError(result.error.code).message;
+      const reply = localReply(req, statusFor(result.flags[0]), message);
       return finish(req, reply, start, result.flags, cluster.name);
     }
     const res = result.response;
@@ -201,7 +213,7 @@ export function createConnectionManager(
       req,
       { status: res.status, headers: resHeaders, body: res.body, trailers: res.trailers },
       start,
-      [],
+      result.flags ?? [],
       result.host.key,
     );
   };

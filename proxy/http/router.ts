@@ -15,7 +15,14 @@ export interface ForwardOptions {
 }
 
 export type ForwardResult =
-  | { readonly ok: true; readonly response: UpstreamResponse; readonly host: Host; readonly attempts: number }
+  | {
+    readonly ok: true;
+    readonly response: UpstreamResponse;
+    readonly host: Host;
+    readonly attempts: number;
+    /** ["URX"] when the response was still retriable but the retries were used up. */
+    readonly flags?: readonly ResponseFlag[];
+  }
   | {
     readonly ok: false;
     readonly error: WeftError;
@@ -98,10 +105,15 @@ export async function forward(
     );
     if (outcome.response) {
       const res = outcome.response;
-      const more = attempt + 1 < maxAttempts;
-      if (more && shouldRetry(retry!, { status: res.status, grpcStatus: grpcStatusOf(res.headers) })) {
+      const retriable = retry !== undefined &&
+        shouldRetry(retry, { status: res.status, grpcStatus: grpcStatusOf(res.headers) });
+      if (retriable && attempt + 1 < maxAttempts) {
         discard(res.body);
         continue;
+      }
+      // A still-retriable answer after retries is "retry limit exceeded" (URX), not a retry success.
+      if (retried && retriable) {
+        return { ok: true, response: res, host, attempts: attempt + 1, flags: ["URX"] };
       }
       if (retried) stats.upstream_rq_retry_success.value++;
       return { ok: true, response: res, host, attempts: attempt + 1 };

@@ -18,6 +18,10 @@ export interface RunningListener {
   stopAccepting(): Promise<void>;
   drain(): void;
   readonly activeConnections: number;
+  /** Swaps in new filter chains (same address); connections already accepted keep their chain. */
+  update(config: Listener, chains: readonly NetworkChain[], defaultChain: NetworkChain | undefined): void;
+  /** The listener config currently in force. */
+  readonly config: Listener;
 }
 
 export interface ListenerDeps {
@@ -36,12 +40,7 @@ export async function startListener(
   if (sa?.case !== "socketAddress" || sa.value.portSpecifier.case !== "portValue") {
     throw new WeftError("config", `${field}.address: a socket_address with port_value is required`);
   }
-  const selector = createFilterChainSelector(
-    config.filterChains.map((c) => ({ match: c.filterChainMatch })),
-    defaultChain !== undefined,
-  );
-  const inspectTls = selector.needsTlsInspector || hasListenerFilter(config, "tls_inspector");
-  const inspectHttp = selector.needsHttpInspector || hasListenerFilter(config, "http_inspector");
+  let state = compileChains(config, chains, defaultChain);
   const { runtime, stats } = deps;
   const name = config.name || `${sa.value.address}_${sa.value.portSpecifier.value}`;
   const prefix = `listener.${config.statPrefix || name}.`;
@@ -70,9 +69,16 @@ export async function startListener(
         sourcePort: conn.remotePort,
         directSourceIp: conn.remoteAddress,
       };
-      if (inspectTls || inspectHttp) facts = await inspect(conn, facts, inspectTls, inspectHttp);
-      const picked = selector.select(facts);
-      const chain = picked === "default" ? defaultChain : picked === undefined ? undefined : chains[picked];
+      const current = state;
+      if (current.inspectTls || current.inspectHttp) {
+        facts = await inspect(conn, facts, current.inspectTls, current.inspectHttp);
+      }
+      const picked = current.selector.select(facts);
+      const chain = picked === "default"
+        ? current.defaultChain
+        : picked === undefined
+        ? undefined
+        : current.chains[picked];
       if (!chain) {
         noChain.value++;
         conn.destroy();
@@ -111,6 +117,31 @@ export async function startListener(
     get activeConnections() {
       return live.size;
     },
+    update(next, nextChains, nextDefault) {
+      state = compileChains(next, nextChains, nextDefault);
+    },
+    get config() {
+      return state.config;
+    },
+  };
+}
+
+function compileChains(
+  config: Listener,
+  chains: readonly NetworkChain[],
+  defaultChain: NetworkChain | undefined,
+) {
+  const selector = createFilterChainSelector(
+    config.filterChains.map((c) => ({ match: c.filterChainMatch })),
+    defaultChain !== undefined,
+  );
+  return {
+    config,
+    chains,
+    defaultChain,
+    selector,
+    inspectTls: selector.needsTlsInspector || hasListenerFilter(config, "tls_inspector"),
+    inspectHttp: selector.needsHttpInspector || hasListenerFilter(config, "http_inspector"),
   };
 }
 

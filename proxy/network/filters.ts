@@ -7,7 +7,8 @@ import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import type { StatsStore } from "../stats/stats-store.ts";
 import type { NetworkFilter } from "../listener/network-chain.ts";
 import { createConnectionManager } from "../http/connection-manager.ts";
-import { compileRouteConfiguration } from "../route/route-table.ts";
+import { compileRouteConfiguration, type RouteTable } from "../route/route-table.ts";
+import type { RouteStore } from "../http/route-store.ts";
 import { createHttpNetworkFilter } from "./http-connection-manager-filter.ts";
 import { createTcpProxy } from "./tcp-proxy.ts";
 import { WeftError } from "../errors.ts";
@@ -17,6 +18,10 @@ export interface NetworkFilterContext {
   readonly clusters: ClusterManager;
   readonly stats: StatsStore;
   readonly accessLog: boolean;
+  /** Route configurations from RDS. */
+  readonly routeStore: RouteStore;
+  /** Collects the RDS names the filters being built refer to. */
+  readonly rdsNames: Set<string>;
 }
 
 export interface NetworkFilterFactory {
@@ -31,13 +36,6 @@ export const httpConnectionManagerFactory: NetworkFilterFactory = {
   matches: (c) => anyIs(c, HttpConnectionManagerSchema),
   create(config, ctx, field) {
     const hcm = anyUnpack(config, HttpConnectionManagerSchema)!;
-    const spec = hcm.routeSpecifier;
-    if (spec.case !== "routeConfig") {
-      throw new WeftError(
-        "config",
-        `${field}.typed_config: only an inline route_config is supported (rds arrives with the control plane)`,
-      );
-    }
     const filters = hcm.httpFilters;
     if (filters.length === 0 || !filters[filters.length - 1].name.includes("router")) {
       throw new WeftError(
@@ -51,10 +49,26 @@ export const httpConnectionManagerFactory: NetworkFilterFactory = {
         `${field}.typed_config.http_filters[${i}]: HTTP filter ${f.name} is not supported yet`,
       );
     });
-    const routes = withFieldPrefix(
-      `${field}.typed_config.route_config`,
-      () => compileRouteConfiguration(spec.value),
-    );
+    const spec = hcm.routeSpecifier;
+    let routes: () => RouteTable | undefined;
+    if (spec.case === "routeConfig") {
+      const table = withFieldPrefix(
+        `${field}.typed_config.route_config`,
+        () => compileRouteConfiguration(spec.value),
+      );
+      routes = () => table;
+    } else if (spec.case === "rds") {
+      const name = spec.value.routeConfigName;
+      if (!name) throw new WeftError("config", `${field}.typed_config.rds.route_config_name: required`);
+      ctx.rdsNames.add(name);
+      const store = ctx.routeStore;
+      routes = () => store.get(name);
+    } else {
+      throw new WeftError(
+        "config",
+        `${field}.typed_config: ${spec.case ?? "no"} route specifier; use route_config or rds`,
+      );
+    }
     const manager = createConnectionManager(hcm, { ...ctx, routes });
     return createHttpNetworkFilter(ctx.runtime, manager);
   },

@@ -9,7 +9,9 @@ const SNIFF_TIMEOUT_MS = 10_000;
 export function createHttpNetworkFilter(runtime: Runtime, hcm: ConnectionManager): NetworkFilter {
   return {
     async handle(conn: Connection) {
-      const protocol = hcm.codec === "auto" ? await detectCodec(conn) : hcm.codec;
+      // A connection that sends nothing is idle: it is closed after the HCM's idle_timeout, as in Envoy.
+      const waitMs = Math.min(SNIFF_TIMEOUT_MS, hcm.serveOptions.idleTimeoutMs || SNIFF_TIMEOUT_MS);
+      const protocol = hcm.codec === "auto" ? await detectCodec(conn, waitMs) : hcm.codec;
       if (protocol === undefined) {
         conn.destroy();
         return undefined;
@@ -20,11 +22,11 @@ export function createHttpNetworkFilter(runtime: Runtime, hcm: ConnectionManager
 }
 
 /** AUTO codec: ALPN decides on TLS; on plaintext the HTTP/2 connection preface means h2c prior knowledge. */
-async function detectCodec(conn: Connection): Promise<"http1" | "http2" | undefined> {
+async function detectCodec(conn: Connection, waitMs: number): Promise<"http1" | "http2" | undefined> {
   if (conn.tls) return conn.tls.alpn === "h2" ? "http2" : "http1";
   let want = 1;
   for (let i = 0; i < 24; i++) {
-    const bytes = await conn.peek(want, SNIFF_TIMEOUT_MS);
+    const bytes = await conn.peek(want, waitMs);
     if (bytes.length === 0) return undefined;
     const kind = sniffProtocol(bytes);
     if (kind === "http2") return "http2";

@@ -1,11 +1,12 @@
 // Integration-test harness: real loopback upstreams, a proxy started in-process from YAML, and real clients.
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { createConfigRegistry } from "../../proxy/config/registry.ts";
 import { loadBootstrap } from "../../proxy/config/load-bootstrap.ts";
 import { createProxy, type Proxy } from "../../proxy/proxy.ts";
 import { createNodeRuntime } from "../../adapters/node/runtime.ts";
+import { createXdsTransport } from "../../adapters/node/xds-transport.ts";
 
 export interface Upstream {
   readonly port: number;
@@ -59,7 +60,12 @@ export interface TestProxy {
 export async function startProxy(yaml: string, options: { log?: string[] } = {}): Promise<TestProxy> {
   const bootstrap = loadBootstrap(yaml, "test.yaml", createConfigRegistry());
   const runtime = createNodeRuntime({ log: (line) => options.log?.push(line) });
-  const proxy = await createProxy({ runtime, bootstrap, accessLog: options.log !== undefined });
+  const proxy = await createProxy({
+    runtime,
+    bootstrap,
+    accessLog: options.log !== undefined,
+    xdsTransport: createXdsTransport,
+  });
   return {
     proxy,
     port: (n = 0) => proxy.listeners[n].port,
@@ -156,3 +162,12 @@ export const HTTP2_UPSTREAM = `typed_extension_protocol_options:
   envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
     "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
     explicit_http_config: { http2_protocol_options: {} }`;
+
+/** A loopback port that nothing listens on (bound once, then closed): connecting to it is refused. */
+export async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -153,10 +153,27 @@ describe("findUnsupportedFields", () => {
     expect(findUnsupportedFields(foreign, registry)[0].message).toMatch(/not in the config registry/);
   });
 
-  it("marks dynamic_resources unsupported until the control plane lands", () => {
-    const b = fromJson(BootstrapSchema, { dynamic_resources: { ads_config: {} } }, { registry });
-    expect(findUnsupportedFields(b, registry)).toMatchObject([
-      { path: "dynamic_resources", message: "xDS (dynamic_resources) arrives with the control plane" },
+  it("accepts ADS dynamic_resources and rejects non-ADS discovery with the field named", () => {
+    const ads = fromJson(BootstrapSchema, {
+      dynamic_resources: {
+        ads_config: {
+          api_type: "GRPC",
+          transport_api_version: "V3",
+          grpc_services: [{ envoy_grpc: { cluster_name: "xds" } }],
+        },
+        cds_config: { ads: {}, resource_api_version: "V3" },
+        lds_config: { ads: {}, resource_api_version: "V3" },
+      },
+    }, { registry });
+    expect(findUnsupportedFields(ads, registry)).toEqual([]);
+    const file = fromJson(BootstrapSchema, { dynamic_resources: { cds_config: { path: "/etc/cds.yaml" } } }, {
+      registry,
+    });
+    expect(findUnsupportedFields(file, registry)).toMatchObject([
+      {
+        path: "dynamic_resources.cds_config.path",
+        message: "file-based discovery is not supported; use ads",
+      },
     ]);
   });
 });
