@@ -2,8 +2,23 @@
 import { parseCommandArgs } from "./cli.ts";
 import { startNodeProxy } from "./start-proxy.ts";
 import { WeftError } from "../../proxy/errors.ts";
+import { adsBootstrap } from "../../proxy/config/ads-bootstrap.ts";
+import { createConfigRegistry } from "../../proxy/config/registry.ts";
+
+/** "a=1,b=2" → { a: "1", b: "2" }. */
+export function parsePairs(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of text.split(",")) {
+    const i = part.indexOf("=");
+    if (i <= 0) throw new WeftError("config", `expected key=value, got "${part}"`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
 
 const USAGE = `Usage: weft proxy -c <bootstrap.yaml> [options]
+       weft proxy --xds <host:port> [identity options]
 
 Runs a Weft sidecar or gateway from an Envoy v3 bootstrap (YAML or JSON): listeners, routes and
 clusters in static_resources, and the admin interface in admin.address. An Envoy bootstrap that
@@ -15,6 +30,17 @@ Options:
       --access-log           Print one access-log line per request (Envoy's default format).
       --drain-time-s <n>     On SIGTERM/SIGINT, seconds to let in-flight requests finish (default 5).
       --validate             Check the bootstrap and exit (0 = valid).
+
+Following a control plane (instead of -c): an ADS bootstrap is generated for you.
+      --xds <host:port>      The control plane's xDS address (e.g. 127.0.0.1:15010).
+      --type <t>             sidecar (default) or router (an ingress gateway).
+      --ip <addr>            This workload's IP (default 127.0.0.1); used in the node id.
+      --pod <name>           Pod / instance name (default weft-proxy).
+      --namespace <ns>       Namespace (default "default").
+      --labels <k=v,...>     Workload labels, e.g. app=reviews,version=v2.
+      --service-account <sa> Service account.
+      --meta <k=v,...>       Extra node metadata (see docs/control-plane.md).
+      --admin-port <port>    Serve the admin API on <ip>:<port>.
   -h, --help                 Show this help.
 
 Example:
@@ -27,6 +53,15 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
     "access-log": { type: "boolean" },
     "drain-time-s": { type: "string" },
     validate: { type: "boolean" },
+    xds: { type: "string" },
+    type: { type: "string" },
+    ip: { type: "string" },
+    pod: { type: "string" },
+    namespace: { type: "string" },
+    labels: { type: "string" },
+    "service-account": { type: "string" },
+    meta: { type: "string" },
+    "admin-port": { type: "string" },
   }, USAGE);
   if (!args) return 2;
   const v = args.values as Record<string, string | boolean | undefined>;
@@ -35,8 +70,9 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const file = v["config-path"] as string | undefined;
-  if (!file) {
-    console.error(`weft proxy: -c <bootstrap> is required\n\n${USAGE}`);
+  const xds = v.xds as string | undefined;
+  if (!file === !xds) {
+    console.error(`weft proxy: give either -c <bootstrap> or --xds <host:port>\n\n${USAGE}`);
     return 2;
   }
   const drainSeconds = v["drain-time-s"] === undefined ? 5 : Number(v["drain-time-s"]);
@@ -51,7 +87,7 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
       validateOnly: Boolean(v.validate),
     });
     if (!running) {
-      console.log(`${file}: valid`);
+      console.log(`${file ?? "bootstrap"}: valid`);
       return 0;
     }
     for (const l of running.proxy.listeners) console.log(`weft: listener ${l.name} on ${l.host}:${l.port}`);

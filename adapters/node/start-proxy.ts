@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { serve, type ServerType } from "@hono/node-server";
 import { toJson } from "@bufbuild/protobuf";
-import { BootstrapSchema } from "../../gen/envoy/config/bootstrap/v3/bootstrap_pb.ts";
+import { type Bootstrap, BootstrapSchema } from "../../gen/envoy/config/bootstrap/v3/bootstrap_pb.ts";
 import { createProxy, type Proxy } from "../../proxy/proxy.ts";
 import { loadBootstrap } from "../../proxy/config/load-bootstrap.ts";
 import { createConfigRegistry } from "../../proxy/config/registry.ts";
@@ -13,7 +13,10 @@ import { createXdsTransport } from "./xds-transport.ts";
 import { VERSION } from "./version.ts";
 
 export interface StartOptions {
-  readonly configPath: string;
+  /** A bootstrap file, or… */
+  readonly configPath?: string;
+  /** …a bootstrap built in code (e.g. from `--xds`). */
+  readonly bootstrap?: Bootstrap;
   readonly accessLog?: boolean;
   /** Parse and validate only. */
   readonly validateOnly?: boolean;
@@ -27,14 +30,8 @@ export interface RunningProxy {
 }
 
 export async function startNodeProxy(options: StartOptions): Promise<RunningProxy | undefined> {
-  let text: string;
-  try {
-    text = await readFile(options.configPath, "utf8");
-  } catch (err) {
-    throw new WeftError("config", `cannot read bootstrap ${options.configPath}: ${(err as Error).message}`);
-  }
   const registry = createConfigRegistry();
-  const bootstrap = loadBootstrap(text, options.configPath, registry);
+  const bootstrap = options.bootstrap ?? loadBootstrap(await readBootstrapFile(options.configPath!), options.configPath!, registry);
   if (options.validateOnly) return undefined;
   const runtime = createNodeRuntime();
   const proxy = await createProxy({
@@ -90,4 +87,12 @@ export async function startNodeProxy(options: StartOptions): Promise<RunningProx
     },
     onQuit: (fn) => quitters.push(fn),
   };
+}
+
+async function readBootstrapFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    throw new WeftError("config", `cannot read bootstrap ${path}: ${(err as Error).message}`);
+  }
 }
