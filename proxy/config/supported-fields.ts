@@ -59,7 +59,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.config.core.v3.ApiConfigSource": {
     supported: "api_type transport_api_version grpc_services set_node_on_first_message_only",
     values: {
-      api_type: "GRPC DELTA_GRPC AGGREGATED_GRPC AGGREGATED_DELTA_GRPC",
+      api_type: "GRPC AGGREGATED_GRPC",
       transport_api_version: "V3",
     },
   },
