@@ -1,6 +1,14 @@
 // Real-socket routing through the proxy with real curl: every route match type and virtual-host domain form.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { curl, httpBootstrap, staticCluster, startProxy, startUpstream, type TestProxy, type Upstream } from "../support/harness.ts";
+import {
+  curl,
+  httpBootstrap,
+  startProxy,
+  startUpstream,
+  staticCluster,
+  type TestProxy,
+  type Upstream,
+} from "../support/harness.ts";
 
 const NAMES = [
   "prefix",
@@ -102,7 +110,11 @@ afterAll(async () => {
 const url = (path: string) => `http://127.0.0.1:${proxy.port()}${path}`;
 
 /** The cluster (= upstream name) that served the request, or the local status when none did. */
-async function routed(path: string, headers: Record<string, string> = {}, host = "main.test"): Promise<string> {
+async function routed(
+  path: string,
+  headers: Record<string, string> = {},
+  host = "main.test",
+): Promise<string> {
   const args = ["-H", `Host: ${host}`];
   // curl drops "name:" headers; "name;" sends the header with an empty value.
   for (const [k, v] of Object.entries(headers)) args.push("-H", v === "" ? `${k};` : `${k}: ${v}`);
