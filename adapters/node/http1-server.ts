@@ -6,15 +6,12 @@ import type { HttpConnection, HttpHandler, HttpServeOptions } from "../../proxy/
 import { socketOf, wrapSocket } from "./connection.ts";
 import { createDownstreamRequest, writeResponse } from "./http1-exchange.ts";
 
-const servers = new WeakMap<HttpHandler, Map<string, Server>>();
+/** A connection manager's options never change, so its handler identifies its server. */
+const servers = new WeakMap<HttpHandler, Server>();
 
-/** One node:http server per (handler, limits); connections are handed to it one by one. */
+/** One node:http server per connection manager; connections are handed to it one by one. */
 function serverFor(options: HttpServeOptions, handler: HttpHandler): Server {
-  const key =
-    `${options.maxRequestHeadersKb}/${options.maxHeadersCount}/${options.idleTimeoutMs}/${options.requestHeadersTimeoutMs}`;
-  let byKey = servers.get(handler);
-  if (!byKey) servers.set(handler, byKey = new Map());
-  let server = byKey.get(key);
+  let server = servers.get(handler);
   if (server) return server;
   server = createServer({
     maxHeaderSize: options.maxRequestHeadersKb * 1024,
@@ -33,8 +30,9 @@ function serverFor(options: HttpServeOptions, handler: HttpHandler): Server {
     (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(req, socket, head, handler),
   );
   server.on("clientError", onClientError);
-  if (options.idleTimeoutMs) server.timeout = options.idleTimeoutMs;
-  byKey.set(key, server);
+  // Inactivity while a request is in flight is the stream idle timeout; between requests, keepAliveTimeout.
+  server.timeout = options.streamIdleTimeoutMs;
+  servers.set(handler, server);
   return server;
 }
 

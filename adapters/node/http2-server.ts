@@ -21,7 +21,8 @@ import type {
 import type { Connection } from "../../proxy/runtime/types.ts";
 import { normalizeAddress, socketOf, tlsInfoOf } from "./connection.ts";
 
-const servers = new WeakMap<HttpHandler, Map<string, Http2Server>>();
+/** A connection manager's options never change, so its handler identifies its server. */
+const servers = new WeakMap<HttpHandler, Http2Server>();
 
 /** Connection-specific headers that HTTP/2 forbids (RFC 9113 §8.2.2). */
 const forbidden = new Set([
@@ -34,20 +35,29 @@ const forbidden = new Set([
 ]);
 
 function serverFor(options: HttpServeOptions, handler: HttpHandler): Http2Server {
-  const key = `${options.maxRequestHeadersKb}/${options.maxHeadersCount}/${options.idleTimeoutMs}`;
-  let byKey = servers.get(handler);
-  if (!byKey) servers.set(handler, byKey = new Map());
-  let server = byKey.get(key);
+  const h2 = options.http2;
+  let server = servers.get(handler);
   if (server) return server;
   server = createServer({
     maxHeaderListPairs: options.maxHeadersCount + 4,
-    settings: { maxHeaderListSize: options.maxRequestHeadersKb * 1024, enablePush: false },
+    settings: {
+      maxHeaderListSize: options.maxRequestHeadersKb * 1024,
+      enablePush: false,
+      ...(h2?.maxConcurrentStreams ? { maxConcurrentStreams: h2.maxConcurrentStreams } : {}),
+      ...(h2?.initialStreamWindowSize ? { initialWindowSize: h2.initialStreamWindowSize } : {}),
+    },
     maxSessionMemory: 64,
   });
-  server.on("stream", (stream, headers, flags) => onStream(stream, headers, flags, handler));
+  const streamIdle = options.streamIdleTimeoutMs;
+  server.on("stream", (stream, headers, flags) => {
+    if (streamIdle) stream.setTimeout(streamIdle, () => stream.close(constants.NGHTTP2_CANCEL));
+    onStream(stream, headers, flags, handler);
+  });
   server.on("sessionError", () => {});
+  const connectionWindow = h2?.initialConnectionWindowSize;
+  if (connectionWindow) server.on("session", (session) => session.setLocalWindowSize(connectionWindow));
   if (options.idleTimeoutMs) server.setTimeout(options.idleTimeoutMs, () => {});
-  byKey.set(key, server);
+  servers.set(handler, server);
   return server;
 }
 

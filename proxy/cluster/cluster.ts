@@ -1,6 +1,10 @@
 // One upstream cluster: its hosts (static, EDS or DNS), load balancer, per-host connection pools and stats.
 import { anyIs, anyUnpack } from "@bufbuild/protobuf/wkt";
-import { type Cluster, Cluster_DiscoveryType } from "../../gen/envoy/config/cluster/v3/cluster_pb.ts";
+import {
+  type Cluster,
+  Cluster_DiscoveryType,
+  Cluster_DnsLookupFamily,
+} from "../../gen/envoy/config/cluster/v3/cluster_pb.ts";
 import { HttpProtocolOptionsSchema } from "../../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.ts";
 import type { ClusterLoadAssignment } from "../../gen/envoy/config/endpoint/v3/endpoint_pb.ts";
 import type { ClientTlsOptions, Connection, Runtime, TimerHandle } from "../runtime/types.ts";
@@ -126,7 +130,9 @@ export async function createCluster(
     const resolveAll = async () => {
       const resolved: EndpointSpec[] = [];
       for (const ep of declared) {
-        const addresses = isIp(ep.address) ? [ep.address] : await runtime.dns.resolve(ep.address);
+        const addresses = isIp(ep.address)
+          ? [ep.address]
+          : pickFamily(await runtime.dns.resolve(ep.address), config.dnsLookupFamily);
         const chosen = type === "LOGICAL_DNS" ? addresses.slice(0, 1) : addresses;
         for (const a of chosen) resolved.push({ ...ep, address: a });
       }
@@ -213,6 +219,24 @@ function upstreamProtocol(config: Cluster, field: string): "http1" | "http2" {
       opts.case ?? "empty"
     } upstream protocol selection is not supported; use explicit_http_config`,
   );
+}
+
+/** Envoy's dns_lookup_family: AUTO prefers IPv6, V4_PREFERRED prefers IPv4, ALL keeps both. */
+function pickFamily(addresses: string[], family: Cluster_DnsLookupFamily): string[] {
+  const v4 = addresses.filter((a) => !a.includes(":"));
+  const v6 = addresses.filter((a) => a.includes(":"));
+  switch (family) {
+    case Cluster_DnsLookupFamily.V4_ONLY:
+      return v4;
+    case Cluster_DnsLookupFamily.V6_ONLY:
+      return v6;
+    case Cluster_DnsLookupFamily.V4_PREFERRED:
+      return v4.length ? v4 : v6;
+    case Cluster_DnsLookupFamily.ALL:
+      return [...v4, ...v6];
+    default:
+      return v6.length ? v6 : v4;
+  }
 }
 
 function isIp(address: string): boolean {

@@ -184,13 +184,19 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   [HCM]: {
     supported:
       `codec_type stat_prefix route_config http_filters max_request_headers_kb common_http_protocol_options
-      http_protocol_options http2_protocol_options stream_idle_timeout request_timeout request_headers_timeout
-      drain_timeout use_remote_address xff_num_trusted_hops skip_xff_append generate_request_id
-      preserve_external_request_id upgrade_configs server_name server_header_transformation normalize_path
-      merge_slashes rds`,
-    ignored: "access_log",
-    values: { codec_type: "AUTO HTTP1 HTTP2" },
+      http_protocol_options http2_protocol_options stream_idle_timeout request_headers_timeout use_remote_address
+      skip_xff_append
+      generate_request_id preserve_external_request_id upgrade_configs server_name server_header_transformation
+      normalize_path merge_slashes rds`,
+    // drain_timeout: the drain time is the process's (weft proxy --drain-time-s).
+    ignored: "access_log drain_timeout",
+    values: {
+      codec_type: "AUTO HTTP1 HTTP2",
+      server_header_transformation: "OVERWRITE APPEND_IF_ABSENT PASS_THROUGH",
+    },
     unsupported: {
+      request_timeout: "request_timeout is not supported yet; use the route timeout",
+      xff_num_trusted_hops: "trusted XFF hops are not supported; remove it",
       scoped_routes: "scoped routes are not supported; use route_config",
       tracing: "tracing is not supported yet; remove it",
       http3_protocol_options: "HTTP/3 is not supported; remove it",
@@ -207,7 +213,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   },
   [ROUTER]: { supported: "" },
   "envoy.config.core.v3.HttpProtocolOptions": {
-    supported: "idle_timeout max_headers_count max_stream_duration headers_with_underscores_action",
+    supported: "idle_timeout max_headers_count headers_with_underscores_action",
+    values: { headers_with_underscores_action: "ALLOW" },
+    unsupported: { max_stream_duration: "max_stream_duration is not supported yet; use the route timeout" },
   },
   "envoy.config.core.v3.Http1ProtocolOptions": { supported: "" },
   "envoy.config.core.v3.Http2ProtocolOptions": {
@@ -229,6 +237,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
       per_connection_buffer_limit_bytes`,
     ignored: "metadata alt_stat_name",
     values: {
+      dns_lookup_family: "AUTO V4_ONLY V6_ONLY V4_PREFERRED ALL",
       type: "STATIC STRICT_DNS LOGICAL_DNS EDS",
       lb_policy: "ROUND_ROBIN LEAST_REQUEST RANDOM RING_HASH MAGLEV LOAD_BALANCING_POLICY_CONFIG",
     },
@@ -348,9 +357,10 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, MessageSupport>> = {
   "envoy.type.matcher.v3.RegexMatchAndSubstitute": { supported: "pattern substitution" },
   "envoy.config.route.v3.RouteAction": {
     supported: `cluster cluster_header weighted_clusters prefix_rewrite regex_rewrite host_rewrite_literal
-      host_rewrite_header host_rewrite_path_regex auto_host_rewrite timeout idle_timeout retry_policy hash_policy
-      upgrade_configs`,
+      host_rewrite_header host_rewrite_path_regex auto_host_rewrite timeout retry_policy hash_policy
+      upgrade_configs cluster_not_found_response_code`,
     unsupported: {
+      idle_timeout: "per-route idle timeouts are not supported yet; use timeout",
       request_mirror_policies: "request mirroring is not supported yet; remove it",
       max_stream_duration: "max_stream_duration is not supported yet; use timeout",
     },

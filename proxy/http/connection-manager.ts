@@ -14,6 +14,7 @@ import type {
   UpstreamRequest,
 } from "./types.ts";
 import { forwardableHeaders } from "./hop-by-hop.ts";
+import { createHeaderPolicy } from "./request-headers.ts";
 import { localReply, replyForError, type ResponseFlag } from "./local-reply.ts";
 import type { RouteTable } from "../route/route-table.ts";
 import { routeUpgradeEnabled } from "../route/route-entry.ts";
@@ -74,13 +75,10 @@ export function createConnectionManager(
     stats.downstream_rq_4xx,
     stats.downstream_rq_5xx,
   ];
-  const useRemoteAddress = config.useRemoteAddress ?? false;
-  const appendXff = useRemoteAddress && !config.skipXffAppend;
-  const generateRequestId = config.generateRequestId ?? true;
+  const headerPolicy = createHeaderPolicy(config);
   const websocketEnabled = config.upgradeConfigs.some((u) =>
     u.upgradeType.toLowerCase() === "websocket" && (u.enabled ?? true)
   );
-  const serverName = config.serverName || "weft";
   const log: AccessLogger | undefined = deps.accessLog ? createAccessLogger(runtime) : undefined;
   const clock = runtime.clock;
 
@@ -101,7 +99,7 @@ export function createConnectionManager(
       c.value++;
     }
     log?.(req, res.status, flags, elapsed, upstream);
-    res.headers["server"] = serverName;
+    headerPolicy.prepareResponse(res.headers);
     return res;
   };
 
@@ -119,7 +117,7 @@ export function createConnectionManager(
     }
     const selected = table.route({
       authority: req.authority,
-      path: req.path,
+      path: headerPolicy.routingPath(req.path),
       method: req.method,
       headers: req.headers,
       scheme: req.scheme,
@@ -161,15 +159,7 @@ export function createConnectionManager(
       return finish(req, localReply(req, 403, "upgrade not allowed on this route"), start, []);
     }
     const headers = forwardableHeaders(req.headers, isUpgrade);
-    // The downstream codec answers "Expect: 100-continue" itself (as Envoy does without proxy_100_continue).
-    const expect = headers["expect"];
-    if (typeof expect === "string" && expect.toLowerCase() === "100-continue") delete headers["expect"];
-    if (generateRequestId && !headers["x-request-id"]) headers["x-request-id"] = crypto.randomUUID();
-    if (appendXff) {
-      const xff = headers["x-forwarded-for"];
-      headers["x-forwarded-for"] = xff ? `${xff}, ${req.remoteAddress}` : req.remoteAddress;
-    }
-    if (useRemoteAddress || !headers["x-forwarded-proto"]) headers["x-forwarded-proto"] = req.scheme;
+    headerPolicy.prepareRequest(req, headers);
     if (action.pathRewritten) headers["x-envoy-original-path"] = req.path;
     const authority = action.host ?? req.authority;
     headers["host"] = authority;
@@ -229,6 +219,12 @@ export function createConnectionManager(
       maxHeadersCount: config.commonHttpProtocolOptions?.maxHeadersCount ?? 100,
       idleTimeoutMs: durationMs(config.commonHttpProtocolOptions?.idleTimeout, 3_600_000),
       requestHeadersTimeoutMs: durationMs(config.requestHeadersTimeout, 0),
+      streamIdleTimeoutMs: durationMs(config.streamIdleTimeout, 300_000),
+      http2: config.http2ProtocolOptions && {
+        maxConcurrentStreams: config.http2ProtocolOptions.maxConcurrentStreams,
+        initialStreamWindowSize: config.http2ProtocolOptions.initialStreamWindowSize,
+        initialConnectionWindowSize: config.http2ProtocolOptions.initialConnectionWindowSize,
+      },
     },
     handler,
   };

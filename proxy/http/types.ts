@@ -66,8 +66,16 @@ export interface HttpServeOptions {
   readonly maxHeadersCount: number;
   /** Close a connection idle for this long (0 = never). */
   readonly idleTimeoutMs: number;
+  /** Reset a request stream with no activity in either direction for this long (0 = never). */
+  readonly streamIdleTimeoutMs: number;
   /** Time allowed to receive the full request headers (0 = none). */
   readonly requestHeadersTimeoutMs: number;
+  /** HTTP/2 settings (Envoy's http2_protocol_options); undefined = the codec's defaults. */
+  readonly http2?: {
+    readonly maxConcurrentStreams?: number;
+    readonly initialStreamWindowSize?: number;
+    readonly initialConnectionWindowSize?: number;
+  };
 }
 
 /** One downstream connection being served by the runtime's HTTP codec. */
