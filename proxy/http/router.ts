@@ -107,10 +107,12 @@ export async function forward(
       const res = outcome.response;
       const retriable = retry !== undefined &&
         shouldRetry(retry, { status: res.status, grpcStatus: grpcStatusOf(res.headers) });
-      if (retriable && attempt + 1 < maxAttempts) {
+      // The retry budget (circuit breaker max_retries) is checked before the answer is thrown away.
+      if (retriable && attempt + 1 < maxAttempts && cluster.activeRetries < cluster.maxRetries) {
         discard(res.body);
         continue;
       }
+      if (retriable && attempt + 1 < maxAttempts) stats.upstream_rq_retry_overflow.value++;
       // A still-retriable answer after retries is "retry limit exceeded" (URX), not a retry success.
       if (retried && retriable) {
         return { ok: true, response: res, host, attempts: attempt + 1, flags: ["URX"] };
