@@ -2,6 +2,7 @@
 import type { Transport } from "@connectrpc/connect";
 import type { Bootstrap } from "../gen/envoy/config/bootstrap/v3/bootstrap_pb.ts";
 import type { Runtime } from "./runtime/types.ts";
+import type { HttpHandler } from "./http/types.ts";
 import { type ClusterManager, createClusterManager } from "./cluster/cluster-manager.ts";
 import { createStatsStore, type StatsStore } from "./stats/stats-store.ts";
 import type { RunningListener } from "./listener/listener.ts";
@@ -29,6 +30,8 @@ export interface Proxy {
   /** Listeners running now (static and from LDS). */
   readonly listeners: readonly RunningListener[];
   readonly startedAt: number;
+  /** The HTTP handler of a single-chain HTTP listener (by name, else the first): edge adapters call it per request. */
+  httpHandler(listenerName?: string): HttpHandler | undefined;
   /** The ADS client, when the bootstrap has dynamic_resources. */
   readonly xds?: AdsClient;
   /** Stop accepting, let in-flight requests finish (up to `timeoutMs`), then close everything. */
@@ -85,6 +88,11 @@ export async function createProxy(options: ProxyOptions): Promise<Proxy> {
     },
     startedAt: Date.now(),
     xds,
+    httpHandler(name) {
+      const all = listeners.all();
+      return (name === undefined ? all.find((l) => l.httpHandler) : all.find((l) => l.name === name))
+        ?.httpHandler;
+    },
     async drain(timeoutMs) {
       xds?.close();
       await listeners.stopAccepting();

@@ -38,9 +38,17 @@ export function adsBootstrap(options: AdsBootstrapOptions, registry: Registry): 
   };
   if (options.serviceAccount) metadata.SERVICE_ACCOUNT = options.serviceAccount;
   return fromJson(BootstrapSchema, {
-    node: { id: `${type}~${ip}~${pod}.${ns}~${ns}.svc.cluster.local`, cluster: options.labels?.app ?? pod, metadata },
+    node: {
+      id: `${type}~${ip}~${pod}.${ns}~${ns}.svc.cluster.local`,
+      cluster: options.labels?.app ?? pod,
+      metadata,
+    },
     dynamic_resources: {
-      ads_config: { api_type: "GRPC", transport_api_version: "V3", grpc_services: [{ envoy_grpc: { cluster_name: "xds-grpc" } }] },
+      ads_config: {
+        api_type: "GRPC",
+        transport_api_version: "V3",
+        grpc_services: [{ envoy_grpc: { cluster_name: "xds-grpc" } }],
+      },
       cds_config: { ads: {}, resource_api_version: "V3" },
       lds_config: { ads: {}, resource_api_version: "V3" },
     },
@@ -57,7 +65,11 @@ export function adsBootstrap(options: AdsBootstrapOptions, registry: Registry): 
         },
         load_assignment: {
           cluster_name: "xds-grpc",
-          endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: Number(port) } } } }] }],
+          endpoints: [{
+            lb_endpoints: [{
+              endpoint: { address: { socket_address: { address: host, port_value: Number(port) } } },
+            }],
+          }],
         },
       }],
     },

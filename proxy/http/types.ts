@@ -1,5 +1,11 @@
 // The universal HTTP shapes at the runtime boundary: downstream requests in, upstream requests out.
-import type { ClientTlsOptions, Connection, TlsInfo } from "../runtime/types.ts";
+import type {
+  ClientTlsOptions,
+  Connection,
+  ListenHandle,
+  ServerTlsOptions,
+  TlsInfo,
+} from "../runtime/types.ts";
 
 /** A header value; repeated headers are arrays. */
 export type HeaderValue = string | string[];
@@ -85,9 +91,22 @@ export interface HttpConnection {
   readonly closed: Promise<void>;
 }
 
+export interface HttpListenOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: ServerTlsOptions;
+  readonly serve: Omit<HttpServeOptions, "protocol">;
+}
+
+/**
+ * A runtime decodes HTTP either on connections the core accepted (`serve`: Node, so the core can sniff
+ * and match filter chains first) or on listeners of its own (`listen`: Deno's serve()), or both.
+ */
 export interface HttpServerRuntime {
   /** Decodes HTTP on an accepted connection and calls the handler for each request. */
-  serve(conn: Connection, options: HttpServeOptions, handler: HttpHandler): HttpConnection;
+  serve?(conn: Connection, options: HttpServeOptions, handler: HttpHandler): HttpConnection;
+  /** Listens for HTTP itself (HTTP/1.1, and HTTP/2 over TLS where the runtime can). */
+  listen?(options: HttpListenOptions, handler: HttpHandler): Promise<ListenHandle>;
 }
 
 export interface UpstreamRequest extends RequestHead {

@@ -4,7 +4,8 @@ import type { Listener } from "../../gen/envoy/config/listener/v3/listener_pb.ts
 import { ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.ts";
 import type { FilterChain } from "../../gen/envoy/config/listener/v3/listener_components_pb.ts";
 import { createNetworkChain, type NetworkChain } from "./network-chain.ts";
-import { type RunningListener, startListener } from "./listener.ts";
+import type { RunningListener } from "./listener.ts";
+import { bindListener } from "./bind-listener.ts";
 import { NETWORK_FILTERS, type NetworkFilterContext } from "../network/filters.ts";
 import { compileDownstreamTls } from "../tls/tls-context.ts";
 import { WeftError } from "../errors.ts";
@@ -54,7 +55,7 @@ export function createListenerManager(ctx: Omit<NetworkFilterContext, "rdsNames"
     async addStatic(configs, field) {
       for (const [i, config] of configs.entries()) {
         const b = await build(config, `${field}[${i}]`);
-        const listener = await startListener(config, b.chains, b.defaultChain, ctx, `${field}[${i}]`);
+        const listener = await bindListener(config, b.chains, b.defaultChain, ctx, `${field}[${i}]`);
         running.set(listener.name, { listener, dynamic: false, rdsNames: b.rdsNames });
       }
     },
@@ -87,7 +88,7 @@ export function createListenerManager(ctx: Omit<NetworkFilterContext, "rdsNames"
           current.listener.drain();
           retired.add(current.listener);
         }
-        const listener = await startListener(b.config, b.chains, b.defaultChain, ctx, `listener ${name}`);
+        const listener = await bindListener(b.config, b.chains, b.defaultChain, ctx, `listener ${name}`);
         running.set(name, { listener, dynamic: true, rdsNames: b.rdsNames });
       }
       for (const [name, r] of running) {

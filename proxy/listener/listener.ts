@@ -6,6 +6,7 @@ import { inspectClientHello } from "./tls-inspector.ts";
 import { applicationProtocolsFor, sniffProtocol } from "./protocol-sniffer.ts";
 import type { NetworkChain } from "./network-chain.ts";
 import type { StatsStore } from "../stats/stats-store.ts";
+import type { HttpHandler } from "../http/types.ts";
 import { WeftError } from "../errors.ts";
 
 const INSPECT_TIMEOUT_MS = 5000;
@@ -22,6 +23,8 @@ export interface RunningListener {
   update(config: Listener, chains: readonly NetworkChain[], defaultChain: NetworkChain | undefined): void;
   /** The listener config currently in force. */
   readonly config: Listener;
+  /** For a single-chain HTTP listener: its connection manager's handler (edge runtimes call it directly). */
+  readonly httpHandler?: HttpHandler;
 }
 
 export interface ListenerDeps {

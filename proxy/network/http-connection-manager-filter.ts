@@ -8,6 +8,7 @@ const SNIFF_TIMEOUT_MS = 10_000;
 
 export function createHttpNetworkFilter(runtime: Runtime, hcm: ConnectionManager): NetworkFilter {
   return {
+    http: { handler: hcm.handler, serveOptions: hcm.serveOptions },
     async handle(conn: Connection) {
       // A connection that sends nothing is idle: it is closed after the HCM's idle_timeout, as in Envoy.
       const waitMs = Math.min(SNIFF_TIMEOUT_MS, hcm.serveOptions.idleTimeoutMs || SNIFF_TIMEOUT_MS);
@@ -16,7 +17,7 @@ export function createHttpNetworkFilter(runtime: Runtime, hcm: ConnectionManager
         conn.destroy();
         return undefined;
       }
-      return runtime.http.serve(conn, { ...hcm.serveOptions, protocol }, hcm.handler);
+      return runtime.http.serve!(conn, { ...hcm.serveOptions, protocol }, hcm.handler);
     },
   };
 }

@@ -33,9 +33,9 @@ export function findLeaks(files: readonly string[]): string[] {
   for (const file of files) {
     const lines = readFileSync(file, "utf8").split("\n");
     lines.forEach((line, i) => {
-      if (/^\s*(\/\/|\*)/.test(line)) return;
+      if (/^\s*(\/\/|\/\*|\*)/.test(line)) return;
       for (const { pattern, what } of FORBIDDEN) {
-        if (pattern.test(line)) leaks.push(`${relative(root, file)}:${i + 1}: ${what}: ${line.trim()}`);
+        if (pattern.test(line)) leaks.push(`${relative(root, file)}:${i + 1} [${what}] ${line.trim()}`);
       }
     });
   }
@@ -62,7 +62,7 @@ describe("runtime boundary", () => {
   it("the guard itself catches each forbidden form", () => {
     const probe = join(root, "tests/architecture/fixtures/leaky.ts.txt");
     const leaks = findLeaks([probe]);
-    expect(leaks.map((l) => l.split(": ")[1])).toEqual([
+    expect(leaks.map((l) => /\[(.*)\]/.exec(l)?.[1])).toEqual([
       "a node: import",
       "a Deno. global",
       "a cloudflare: import",

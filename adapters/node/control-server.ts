@@ -1,0 +1,72 @@
+// The control plane's Connect-RPC server: gRPC over h2c (sidecars, grpc-js) and Connect over HTTP/1.1, one port.
+import { createServer as createHttp1Server } from "node:http";
+import { createServer as createHttp2Server, type Http2Session } from "node:http2";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+
+export interface ControlServerConfig {
+  readonly host?: string;
+  /** Default 15010 (Istio's plaintext xDS port); 0 picks a free port. */
+  readonly port?: number;
+  readonly routes: (router: ConnectRouter) => void;
+}
+
+export interface ControlServer {
+  readonly port: number;
+  /** Stops listening and ends every open connection (HTTP/2 sessions included). */
+  close(): Promise<void>;
+}
+
+/** The HTTP/2 connection preface starts "PRI * HTTP/2.0"; no HTTP/1.1 request line does. */
+const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n");
+
+function isHttp2(chunk: Uint8Array): boolean {
+  const n = Math.min(chunk.length, PREFACE.length);
+  for (let i = 0; i < n; i++) if (chunk[i] !== PREFACE[i]) return false;
+  return true;
+}
+
+/**
+ * Node 20's plaintext `http2.createServer` ignores `allowHTTP1` (it only works with TLS, through ALPN), so
+ * the listener sniffs the first bytes: the HTTP/2 preface goes to the h2c server, anything else to HTTP/1.1.
+ */
+export async function startControlServer(config: ControlServerConfig): Promise<ControlServer> {
+  const handler = connectNodeAdapter({ routes: config.routes });
+  const h2 = createHttp2Server({}, handler);
+  const h1 = createHttp1Server(handler);
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Http2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  h2.on("sessionError", () => {});
+  const listener = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    socket.once("readable", () => {
+      const chunk: Uint8Array | null = socket.read();
+      if (!chunk) return void socket.destroy();
+      socket.unshift(chunk);
+      (isHttp2(chunk) ? h2 : h1).emit("connection", socket);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(config.port ?? 15010, config.host ?? "127.0.0.1", () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    port: (listener.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        for (const session of sessions) session.destroy();
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}

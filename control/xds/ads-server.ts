@@ -1,0 +1,121 @@
+// State-of-the-world ADS: per type, the subscribed names, the last response (version, nonce) and ACK/NACK.
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import {
+  type DiscoveryRequest,
+  type DiscoveryResponse,
+  DiscoveryResponseSchema,
+} from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
+import { typeVersion } from "./snapshot-cache.ts";
+import type { VersionedResource } from "./snapshot.ts";
+import {
+  counter,
+  runXdsStream,
+  type StreamContext,
+  type StreamProtocol,
+  type XdsServerConfig,
+} from "./xds-stream.ts";
+
+interface SotwTypeState {
+  /** LDS/CDS with an empty first request, or "*" among the names. */
+  wildcard: boolean;
+  names: Set<string>;
+  /** The last response: its version, nonce and exactly which resource versions it held. */
+  sent?: {
+    readonly version: string;
+    readonly nonce: string;
+    readonly resources: ReadonlyMap<string, string>;
+  };
+  ackedVersion?: string;
+}
+
+function sameContents(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+function subscribe(state: SotwTypeState, type: ResourceType, names: readonly string[], first: boolean): void {
+  if (type.wildcard && names.length === 0 && (first || state.wildcard)) {
+    state.wildcard = true;
+    state.names = new Set();
+    return;
+  }
+  state.wildcard = names.includes("*");
+  state.names = new Set(names.filter((n) => n !== "*"));
+}
+
+function createSotwProtocol(config: XdsServerConfig): StreamProtocol<DiscoveryRequest, DiscoveryResponse> {
+  const states = new Map<string, SotwTypeState>();
+
+  /** A response for the type if what the proxy should have differs from what it was last sent. */
+  function respond(type: ResourceType, state: SotwTypeState, stream: StreamContext, triggeredAt: number) {
+    const snapshot = stream.snapshot;
+    if (!snapshot || (!state.wildcard && state.names.size === 0)) return [];
+    const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? new Map();
+    const chosen: VersionedResource[] = [];
+    for (const [name, r] of all) if (state.wildcard || state.names.has(name)) chosen.push(r);
+    const contents = new Map(chosen.map((r) => [r.name, r.version]));
+    // Unchanged contents are not resent — this is also what keeps a NACKed version from being sent again.
+    if (state.sent && sameContents(state.sent.resources, contents)) return [];
+    const version = typeVersion(snapshot, type.typeUrl);
+    const nonce = stream.nextNonce();
+    state.sent = { version, nonce, resources: contents };
+    const response = create(DiscoveryResponseSchema, {
+      versionInfo: version,
+      typeUrl: type.typeUrl,
+      nonce,
+      resources: chosen.map((r) => packResource(type, r)),
+    });
+    config.status.responseSent(stream.connectionId, type.typeUrl, version, nonce, triggeredAt);
+    return [response];
+  }
+
+  return {
+    onRequest(request, stream, receivedAt) {
+      const type = resourceType(request.typeUrl);
+      if (!type) return []; // a type Weft does not serve: never answered, like go-control-plane
+      let state = states.get(type.typeUrl);
+      const first = state === undefined;
+      if (request.responseNonce !== "") {
+        // Only a reply to the latest response counts; anything older is stale and ignored entirely.
+        if (!state?.sent || request.responseNonce !== state.sent.nonce) return [];
+        if (request.errorDetail) {
+          const message = request.errorDetail.message || `code ${request.errorDetail.code}`;
+          config.status.nackReceived(
+            stream.connectionId,
+            type.typeUrl,
+            state.sent.version,
+            state.sent.nonce,
+            message,
+          );
+        } else if (request.versionInfo === state.sent.version) {
+          state.ackedVersion = state.sent.version;
+          config.status.ackReceived(stream.connectionId, type.typeUrl, state.sent.version, state.sent.nonce);
+        }
+      }
+      if (!state) states.set(type.typeUrl, state = { wildcard: false, names: new Set() });
+      subscribe(state, type, request.resourceNames, first);
+      return respond(type, state, stream, receivedAt);
+    },
+    onSnapshot(stream, triggeredAt) {
+      const out: DiscoveryResponse[] = [];
+      for (const type of RESOURCE_TYPES) {
+        const state = states.get(type.typeUrl);
+        if (state) out.push(...respond(type, state, stream, triggeredAt));
+      }
+      return out;
+    },
+  };
+}
+
+/** The `StreamAggregatedResources` handler (bidi streaming, SotW). */
+export function createSotwHandler(config: XdsServerConfig, connectionSeq: () => number = counter()) {
+  return function streamAggregatedResources(
+    requests: AsyncIterable<DiscoveryRequest>,
+    context: HandlerContext,
+  ): AsyncIterable<DiscoveryResponse> {
+    return runXdsStream(requests, context.signal, config, "sotw", connectionSeq, createSotwProtocol(config));
+  };
+}

@@ -1,0 +1,143 @@
+// Incremental (delta) ADS: per type, the subscription and what the proxy holds; send only what changed.
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import {
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
+  DeltaDiscoveryResponseSchema,
+  ResourceSchema,
+} from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
+import type { VersionedResource } from "./snapshot.ts";
+import {
+  counter,
+  runXdsStream,
+  type StreamContext,
+  type StreamProtocol,
+  type XdsServerConfig,
+} from "./xds-stream.ts";
+
+interface DeltaTypeState {
+  wildcard: boolean;
+  names: Set<string>;
+  /** Name → version the proxy holds (initial_resource_versions, then everything sent). */
+  readonly known: Map<string, string>;
+  /** Names subscribed since the last response that the snapshot lacks: reported once as removed. */
+  readonly missing: Set<string>;
+  /** Whether anything was sent yet (a wildcard subscription always gets a first, possibly empty, answer). */
+  answered: boolean;
+  lastNonce?: string;
+  lastVersion?: string;
+}
+
+function applySubscription(state: DeltaTypeState, request: DeltaDiscoveryRequest): void {
+  for (const name of request.resourceNamesSubscribe) {
+    if (name === "*") state.wildcard = true;
+    else if (!state.names.has(name)) {
+      state.names.add(name);
+      state.missing.add(name);
+    }
+  }
+  for (const name of request.resourceNamesUnsubscribe) {
+    if (name === "*") state.wildcard = false;
+    else {
+      state.names.delete(name);
+      state.missing.delete(name);
+      if (!state.wildcard) state.known.delete(name);
+    }
+  }
+}
+
+function createDeltaProtocol(
+  config: XdsServerConfig,
+): StreamProtocol<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
+  const states = new Map<string, DeltaTypeState>();
+
+  function respond(type: ResourceType, state: DeltaTypeState, stream: StreamContext, triggeredAt: number) {
+    const snapshot = stream.snapshot;
+    if (!snapshot) return [];
+    const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? new Map();
+    const inScope = (name: string) => state.wildcard || state.names.has(name);
+    const changed: VersionedResource[] = [];
+    for (const [name, r] of all) if (inScope(name) && state.known.get(name) !== r.version) changed.push(r);
+    const removed = new Set<string>();
+    for (const name of state.known.keys()) if (!all.has(name) && inScope(name)) removed.add(name);
+    for (const name of state.missing) if (!all.has(name)) removed.add(name);
+    state.missing.clear();
+    if (changed.length === 0 && removed.size === 0 && (state.answered || !state.wildcard)) return [];
+    for (const r of changed) state.known.set(r.name, r.version);
+    for (const name of removed) state.known.delete(name);
+    const nonce = stream.nextNonce();
+    Object.assign(state, { answered: true, lastNonce: nonce, lastVersion: snapshot.version });
+    const response = create(DeltaDiscoveryResponseSchema, {
+      systemVersionInfo: snapshot.version,
+      typeUrl: type.typeUrl,
+      nonce,
+      resources: changed.map((r) =>
+        create(ResourceSchema, { name: r.name, version: r.version, resource: packResource(type, r) })
+      ),
+      removedResources: [...removed],
+    });
+    config.status.responseSent(stream.connectionId, type.typeUrl, snapshot.version, nonce, triggeredAt);
+    return [response];
+  }
+
+  return {
+    onRequest(request, stream, receivedAt) {
+      const type = resourceType(request.typeUrl);
+      if (!type) return [];
+      let state = states.get(type.typeUrl);
+      if (!state) {
+        state = {
+          wildcard: type.wildcard && request.resourceNamesSubscribe.length === 0,
+          names: new Set(),
+          known: new Map(Object.entries(request.initialResourceVersions)),
+          missing: new Set(),
+          answered: false,
+        };
+        states.set(type.typeUrl, state);
+      }
+      // Subscription changes are deltas the client will not repeat: applied whatever the nonce says.
+      applySubscription(state, request);
+      if (request.responseNonce !== "" && request.responseNonce === state.lastNonce) {
+        const version = state.lastVersion ?? "";
+        if (request.errorDetail) {
+          const message = request.errorDetail.message || `code ${request.errorDetail.code}`;
+          config.status.nackReceived(
+            stream.connectionId,
+            type.typeUrl,
+            version,
+            request.responseNonce,
+            message,
+          );
+        } else config.status.ackReceived(stream.connectionId, type.typeUrl, version, request.responseNonce);
+      }
+      return respond(type, state, stream, receivedAt);
+    },
+    onSnapshot(stream, triggeredAt) {
+      const out: DeltaDiscoveryResponse[] = [];
+      for (const type of RESOURCE_TYPES) {
+        const state = states.get(type.typeUrl);
+        if (state) out.push(...respond(type, state, stream, triggeredAt));
+      }
+      return out;
+    },
+  };
+}
+
+/** The `DeltaAggregatedResources` handler (bidi streaming, incremental). */
+export function createDeltaHandler(config: XdsServerConfig, connectionSeq: () => number = counter()) {
+  return function deltaAggregatedResources(
+    requests: AsyncIterable<DeltaDiscoveryRequest>,
+    context: HandlerContext,
+  ): AsyncIterable<DeltaDiscoveryResponse> {
+    return runXdsStream(
+      requests,
+      context.signal,
+      config,
+      "delta",
+      connectionSeq,
+      createDeltaProtocol(config),
+    );
+  };
+}

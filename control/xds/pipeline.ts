@@ -1,0 +1,131 @@
+// The xDS pipeline: generate per-proxy resources → snapshot → consistency check → cache, on debounced pushes.
+import type { Node } from "../../gen/envoy/config/core/v3/base_pb.ts";
+import type { Clock } from "../../proxy/runtime/types.ts";
+import type { ProxyIdentity } from "../model/types.ts";
+import { createDebouncer, type DebounceBatch } from "./debounce.ts";
+import type { PushStatus } from "./push-status.ts";
+import {
+  buildSnapshot,
+  checkConsistency,
+  type SnapshotCache,
+  type SnapshotResources,
+} from "./snapshot-cache.ts";
+import type { Snapshot } from "./snapshot.ts";
+import type { SnapshotProvider } from "./xds-stream.ts";
+
+export interface XdsPipelineConfig {
+  /** Translation for one proxy (pure; may be async). */
+  readonly generate: (identity: ProxyIdentity) => SnapshotResources | Promise<SnapshotResources>;
+  readonly cache: SnapshotCache;
+  readonly clock: Clock;
+  readonly status: PushStatus;
+  readonly quietMs?: number;
+  readonly maxDelayMs?: number;
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface XdsPipeline {
+  /** For the ADS handlers: generates a node's snapshot on its first connect. */
+  readonly provider: SnapshotProvider;
+  /** Config or endpoints changed: regenerate every connected proxy's snapshot (debounced). */
+  requestPush(reason: string): void;
+  /** Runs a pending push now and waits for it (tests, shutdown). */
+  flush(): Promise<void>;
+  /** Identities of the proxies connected now (one entry per node id). */
+  connected(): ProxyIdentity[];
+  close(): void;
+}
+
+interface Connected {
+  identity: ProxyIdentity;
+  streams: number;
+}
+
+export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
+  const { cache, status, clock } = config;
+  const connected = new Map<string, Connected>();
+
+  const inFlight = new Map<string, Promise<Snapshot | undefined>>();
+
+  /** One publish per node at a time, so a slow generation never overwrites a newer one. */
+  function publish(identity: ProxyIdentity): Promise<Snapshot | undefined> {
+    const before = inFlight.get(identity.id) ?? Promise.resolve(undefined);
+    const next = before.then(() => generateAndPublish(identity));
+    inFlight.set(identity.id, next);
+    void next.finally(() => {
+      if (inFlight.get(identity.id) === next) inFlight.delete(identity.id);
+    });
+    return next;
+  }
+
+  /** Generates and publishes one node's snapshot; an inconsistent or failed one is recorded, not published. */
+  async function generateAndPublish(identity: ProxyIdentity): Promise<Snapshot | undefined> {
+    const previous = cache.get(identity.id);
+    let snapshot: Snapshot;
+    try {
+      snapshot = buildSnapshot(await config.generate(identity), previous);
+    } catch (err) {
+      status.snapshotRejected(identity.id, "", [
+        `generating config failed: ${(err as Error).message ?? err}`,
+      ]);
+      config.onError?.(err);
+      return previous;
+    }
+    const problems = checkConsistency(snapshot);
+    if (problems.length > 0) {
+      status.snapshotRejected(identity.id, snapshot.version, problems);
+      return previous;
+    }
+    status.snapshotPublished(identity.id);
+    if (snapshot !== previous) cache.set(identity.id, snapshot);
+    return snapshot;
+  }
+
+  async function push(batch: DebounceBatch): Promise<void> {
+    status.changeStarted(batch.firstEventAt);
+    const proxies = [...connected.values()].map((c) => c.identity);
+    for (const identity of proxies) await publish(identity);
+    status.pushCompleted({
+      reasons: batch.reasons,
+      startedAt: batch.firstEventAt,
+      finishedAt: clock.now(),
+      proxies: proxies.length,
+    });
+  }
+
+  const debouncer = createDebouncer({
+    clock,
+    run: push,
+    ...(config.quietMs !== undefined ? { quietMs: config.quietMs } : {}),
+    ...(config.maxDelayMs !== undefined ? { maxDelayMs: config.maxDelayMs } : {}),
+    ...(config.onError ? { onError: config.onError } : {}),
+  });
+
+  const provider: SnapshotProvider = {
+    snapshotFor: (identity: ProxyIdentity, _node: Node) => publish(identity),
+    onProxyConnected(identity) {
+      const entry = connected.get(identity.id);
+      if (entry) {
+        entry.streams += 1;
+        entry.identity = identity;
+      } else connected.set(identity.id, { identity, streams: 1 });
+    },
+    onProxyDisconnected(identity) {
+      const entry = connected.get(identity.id);
+      if (!entry) return;
+      entry.streams -= 1;
+      if (entry.streams === 0) {
+        connected.delete(identity.id);
+        cache.clear(identity.id);
+      }
+    },
+  };
+
+  return {
+    provider,
+    requestPush: (reason) => debouncer.trigger(reason),
+    flush: () => debouncer.flush(),
+    connected: () => [...connected.values()].map((c) => c.identity),
+    close: () => debouncer.close(),
+  };
+}

@@ -1,0 +1,137 @@
+// One ADS stream's life, shared by SotW and delta: node → identity → snapshot + cache watch, events in order.
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Node } from "../../gen/envoy/config/core/v3/base_pb.ts";
+import type { ProxyIdentity } from "../model/types.ts";
+import { parseProxyIdentity } from "./node-identity.ts";
+import type { PushStatus } from "./push-status.ts";
+import type { SnapshotCache } from "./snapshot-cache.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+/** Where a stream's snapshots come from (the pipeline generates on first connect). */
+export interface SnapshotProvider {
+  /** The node's current snapshot; undefined when none can be published yet (the stream waits for the cache). */
+  snapshotFor(identity: ProxyIdentity, node: Node): Promise<Snapshot | undefined> | Snapshot | undefined;
+  onProxyConnected?(identity: ProxyIdentity, node: Node): void;
+  onProxyDisconnected?(identity: ProxyIdentity): void;
+}
+
+export interface XdsServerConfig {
+  /** Watched per node id for new snapshots. */
+  readonly cache: SnapshotCache;
+  readonly provider: SnapshotProvider;
+  readonly status: PushStatus;
+  /** Milliseconds, for push status and metrics. */
+  readonly now: () => number;
+}
+
+/** What a protocol (SotW or delta) sees of its stream. */
+export interface StreamContext {
+  readonly connectionId: string;
+  readonly identity: ProxyIdentity;
+  /** The latest snapshot for the node, once there is one. */
+  readonly snapshot: Snapshot | undefined;
+  /** Monotonic per stream. */
+  nextNonce(): string;
+}
+
+/** A protocol's reactions: each returns the responses to send, in order. */
+export interface StreamProtocol<Req, Res> {
+  onRequest(request: Req, stream: StreamContext, receivedAt: number): Res[];
+  onSnapshot(stream: StreamContext, triggeredAt: number): Res[];
+}
+
+type StreamEvent<Req> =
+  | { readonly kind: "request"; readonly request: Req; readonly at: number }
+  | { readonly kind: "snapshot"; readonly snapshot: Snapshot; readonly at: number }
+  | { readonly kind: "end" };
+
+/** A connection-number source; share one between the SotW and delta handlers of a server. */
+export function counter(): () => number {
+  let n = 0;
+  return () => ++n;
+}
+
+function createQueue<T>() {
+  const items: T[] = [];
+  let wake: (() => void) | undefined;
+  return {
+    push(item: T) {
+      items.push(item);
+      wake?.();
+      wake = undefined;
+    },
+    async next(): Promise<T> {
+      while (items.length === 0) await new Promise<void>((resolve) => wake = resolve);
+      return items.shift()!;
+    },
+  };
+}
+
+/** Runs one stream: requests and snapshot changes are handled one at a time, in arrival order. */
+export async function* runXdsStream<Req extends { node?: Node }, Res>(
+  requests: AsyncIterable<Req>,
+  signal: AbortSignal,
+  config: XdsServerConfig,
+  kind: "sotw" | "delta",
+  connectionSeq: () => number,
+  protocol: StreamProtocol<Req, Res>,
+): AsyncGenerator<Res> {
+  const queue = createQueue<StreamEvent<Req>>();
+  const end = () => queue.push({ kind: "end" });
+  signal.addEventListener("abort", end, { once: true });
+  void (async () => {
+    try {
+      for await (const request of requests) queue.push({ kind: "request", request, at: config.now() });
+    } catch {
+      // the client went away; the stream just ends
+    }
+    end();
+  })();
+
+  let stream: (StreamContext & { snapshot: Snapshot | undefined }) | undefined;
+  let unwatch: (() => void) | undefined;
+  try {
+    while (!signal.aborted) {
+      const event = await queue.next();
+      if (event.kind === "end") return;
+      if (event.kind === "snapshot") {
+        if (!stream) continue;
+        stream.snapshot = event.snapshot;
+        yield* protocol.onSnapshot(stream, event.at);
+        continue;
+      }
+      if (!stream) {
+        const node = event.request.node;
+        if (!node) {
+          throw new ConnectError(
+            "the first request on an ADS stream must carry the node",
+            Code.InvalidArgument,
+          );
+        }
+        const identity = parseProxyIdentity(node);
+        let nonce = 0;
+        stream = {
+          connectionId: `${identity.id}-${connectionSeq()}`,
+          identity,
+          snapshot: undefined,
+          nextNonce: () => String(++nonce),
+        };
+        config.status.proxyConnected(stream.connectionId, identity, kind);
+        config.provider.onProxyConnected?.(identity, node);
+        unwatch = config.cache.watch(identity.id, (snapshot) => {
+          queue.push({ kind: "snapshot", snapshot, at: config.status.currentChangeAt() ?? config.now() });
+        });
+        stream.snapshot = (await config.provider.snapshotFor(identity, node)) ??
+          config.cache.get(identity.id);
+      }
+      yield* protocol.onRequest(event.request, stream, event.at);
+    }
+  } finally {
+    signal.removeEventListener("abort", end);
+    unwatch?.();
+    if (stream) {
+      config.status.proxyDisconnected(stream.connectionId);
+      config.provider.onProxyDisconnected?.(stream.identity);
+    }
+  }
+}

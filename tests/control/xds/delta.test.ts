@@ -1,0 +1,153 @@
+// Incremental (delta) ADS over Connect's gRPC transport on a real socket: adds, changes, removals, versions.
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ClusterSchema } from "../../../gen/envoy/config/cluster/v3/cluster_pb.ts";
+import {
+  type DeltaDiscoveryRequest,
+  DeltaDiscoveryRequestSchema,
+  type DeltaDiscoveryResponse,
+} from "../../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { buildSnapshot } from "../../../control/xds/snapshot-cache.ts";
+import { TYPE_URLS } from "../../../control/xds/snapshot.ts";
+import { adsClient, type Harness, nameOfAny, NODE, NODE_ID, startHarness } from "./ads-harness.ts";
+import { createPushable, createReader, edsCluster, meshResources, RATINGS, REVIEWS } from "./fixtures.ts";
+
+const CDS = TYPE_URLS.cluster;
+const EDS = TYPE_URLS.endpoint;
+
+function openDelta(port: number) {
+  const requests = createPushable<DeltaDiscoveryRequest>();
+  const abort = new AbortController();
+  const reader = createReader<DeltaDiscoveryResponse>(
+    adsClient(port).deltaAggregatedResources(requests, { signal: abort.signal }),
+  );
+  let first = true;
+  return {
+    send(init: MessageInitShape<typeof DeltaDiscoveryRequestSchema>) {
+      const request = create(DeltaDiscoveryRequestSchema, init);
+      if (first) request.node = NODE;
+      requests.push(request);
+      first = false;
+    },
+    async next() {
+      const r = await reader.next();
+      return {
+        raw: r,
+        nonce: r.nonce,
+        typeUrl: r.typeUrl,
+        system: r.systemVersionInfo,
+        added: Object.fromEntries(r.resources.map((x) => [x.name, x.version])),
+        decoded: r.resources.map((x) => nameOfAny(x.resource!.typeUrl, x.resource!.value)),
+        removed: r.removedResources,
+      };
+    },
+    quiet: () => reader.quiet(),
+    close() {
+      requests.end();
+      abort.abort();
+    },
+  };
+}
+
+describe("delta ADS", () => {
+  let h: Harness;
+  let streams: ReturnType<typeof openDelta>[];
+  const open = () => {
+    const s = openDelta(h.port);
+    streams.push(s);
+    return s;
+  };
+  const version = (type: string, name: string) =>
+    h.cache.get(NODE_ID)!.resources.get(type)!.get(name)!.version;
+  const typeStatus = (type: string) => h.status.toJSON().proxies[0].types[type];
+  beforeEach(async () => {
+    h = await startHarness();
+    streams = [];
+  });
+  afterEach(async () => {
+    for (const s of streams) s.close();
+    await h.close();
+  });
+
+  it("sends everything on a wildcard subscribe, then only the changed resource, then removals", async () => {
+    const d = open();
+    d.send({ typeUrl: CDS });
+    const r1 = await d.next();
+    expect(r1).toMatchObject({
+      nonce: "1",
+      typeUrl: CDS,
+      system: h.cache.get(NODE_ID)!.version,
+      added: { [REVIEWS]: version(CDS, REVIEWS), [RATINGS]: version(CDS, RATINGS) },
+      decoded: [REVIEWS, RATINGS],
+      removed: [],
+    });
+    d.send({ typeUrl: CDS, responseNonce: r1.nonce });
+    await expect.poll(() => typeStatus(CDS).ackedNonce).toBe(r1.nonce);
+    expect(typeStatus(CDS).ackedVersion).toBe(r1.system);
+
+    const slower = create(ClusterSchema, { ...edsCluster(REVIEWS), connectTimeout: durationFromMs(2_500) });
+    h.cache.set(NODE_ID, buildSnapshot({ ...meshResources(), clusters: [slower, edsCluster(RATINGS)] }));
+    const r2 = await d.next();
+    expect(r2.added).toEqual({ [REVIEWS]: version(CDS, REVIEWS) });
+    expect(r2.added[REVIEWS]).not.toBe(r1.added[REVIEWS]);
+    expect(r2.removed).toEqual([]);
+    expect(r2.system).not.toBe(r1.system);
+
+    h.cache.set(
+      NODE_ID,
+      buildSnapshot({ ...meshResources(), routes: [], listeners: [], clusters: [slower] }),
+    );
+    const r3 = await d.next();
+    expect(r3.added).toEqual({});
+    expect(r3.removed).toEqual([RATINGS]);
+  });
+
+  it("follows named subscribe/unsubscribe and reports names that do not exist as removed", async () => {
+    const d = open();
+    d.send({ typeUrl: EDS, resourceNamesSubscribe: [REVIEWS] });
+    const r1 = await d.next();
+    expect(r1.decoded).toEqual([REVIEWS]);
+    d.send({ typeUrl: EDS, responseNonce: r1.nonce, resourceNamesSubscribe: [RATINGS, "outbound|1||nope"] });
+    const r2 = await d.next();
+    expect(r2.decoded).toEqual([RATINGS]);
+    expect(r2.removed).toEqual(["outbound|1||nope"]);
+    d.send({ typeUrl: EDS, responseNonce: r2.nonce, resourceNamesUnsubscribe: [REVIEWS] });
+    await expect.poll(() => typeStatus(EDS).ackedNonce).toBe(r2.nonce);
+    // reviews is no longer subscribed: its endpoints changing sends nothing.
+    h.cache.set(NODE_ID, buildSnapshot(meshResources(["10.0.0.1", "10.0.0.2"])));
+    expect(await d.quiet()).toBe(true);
+  });
+
+  it("honours initial_resource_versions: what the proxy already has is not resent", async () => {
+    const d = open();
+    d.send({
+      typeUrl: CDS,
+      initialResourceVersions: {
+        [REVIEWS]: version(CDS, REVIEWS),
+        [RATINGS]: "stale",
+        "outbound|1||gone": "x",
+      },
+    });
+    const r1 = await d.next();
+    expect(r1.added).toEqual({ [RATINGS]: version(CDS, RATINGS) });
+    expect(r1.removed).toEqual(["outbound|1||gone"]);
+  });
+
+  it("records a NACK by nonce and does not resend until the resource changes", async () => {
+    const d = open();
+    d.send({ typeUrl: CDS });
+    const r1 = await d.next();
+    d.send({ typeUrl: CDS, responseNonce: r1.nonce, errorDetail: { code: 3, message: "bad cluster" } });
+    await expect.poll(() => typeStatus(CDS).lastNack?.message).toBe("bad cluster");
+    expect(typeStatus(CDS).ackedVersion).toBeUndefined();
+    expect(h.status.metrics.value("pilot_total_xds_rejects", { type: "cds" })).toBe(1);
+    // A snapshot change elsewhere (endpoints) resends nothing for CDS.
+    h.cache.set(NODE_ID, buildSnapshot(meshResources(["10.0.0.3"])));
+    expect(await d.quiet()).toBe(true);
+    // An ACK carrying an older nonce is stale: not recorded.
+    d.send({ typeUrl: CDS, responseNonce: "0" });
+    expect(await d.quiet()).toBe(true);
+    expect(typeStatus(CDS).ackedVersion).toBeUndefined();
+  });
+});
