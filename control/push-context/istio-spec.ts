@@ -1,0 +1,33 @@
+// The Istio spec shapes translation reads: the config package's types, under the names the translators use.
+export type {
+  ConnectionPoolSettings,
+  ConsistentHashLB,
+  Destination,
+  DestinationRuleSpec,
+  GatewaySpec,
+  HeaderOperations,
+  Headers as HeadersSpec,
+  HTTPDirectResponse,
+  HTTPMatchRequest,
+  HTTPRedirect,
+  HTTPRetry,
+  HTTPRewrite,
+  HTTPRoute,
+  HTTPRouteDestination,
+  L4MatchAttributes,
+  LoadBalancerSettings,
+  PortSelector,
+  PortTrafficPolicy,
+  RouteDestination,
+  Server as GatewayServer,
+  SidecarSpec,
+  StringMatch,
+  Subset,
+  TCPRoute,
+  TLSMatchAttributes,
+  TLSRoute,
+  TrafficPolicy,
+  VirtualServiceSpec,
+} from "../config/istio-types.ts";
+
+export type StringMap = Readonly<Record<string, string>>;

@@ -1,0 +1,143 @@
+// createPushContext: a frozen, indexed view of services, instances and Istio config at one moment.
+import type { ConfigObject, ProxyIdentity, Service, ServiceInstance, Workload } from "../model/types.ts";
+import { compare } from "../registry/contents.ts";
+import { type Labels, matchesSelector } from "../registry/labels.ts";
+import type { ServiceRegistry } from "../registry/types.ts";
+import { selectDestinationRule } from "./destination-rules.ts";
+import { resolveHost } from "./hosts.ts";
+import { createSidecarScope, selectSidecar, type SidecarScope } from "./sidecar-scope.ts";
+import {
+  boundGateways,
+  type DestinationRuleView,
+  destinationRuleView,
+  type GatewayView,
+  gatewayView,
+  type SidecarView,
+  sidecarView,
+  type VirtualServiceView,
+  virtualServiceView,
+} from "./views.ts";
+
+export interface PushContextInput {
+  readonly services: readonly Service[];
+  readonly instances: readonly ServiceInstance[];
+  readonly workloads?: readonly Workload[];
+  /** Validated config objects; kinds other than VirtualService, DestinationRule, Gateway and Sidecar are ignored. */
+  readonly config: readonly ConfigObject[];
+  /** Default "cluster.local". */
+  readonly domainSuffix?: string;
+  /** Where mesh-wide defaults (Sidecar, DestinationRule) live; default "istio-system". */
+  readonly rootNamespace?: string;
+}
+
+export interface PushContext {
+  readonly domainSuffix: string;
+  readonly rootNamespace: string;
+  /** All services, sorted by hostname. */
+  readonly services: readonly Service[];
+  readonly workloads: readonly Workload[];
+  /** In config order. */
+  readonly virtualServices: readonly VirtualServiceView[];
+  readonly destinationRules: readonly DestinationRuleView[];
+  readonly gateways: readonly GatewayView[];
+  readonly sidecars: readonly SidecarView[];
+  service(hostname: string): Service | undefined;
+  /** Instances of a service port (by service port number), only those carrying `labels` when given. */
+  instances(hostname: string, servicePort: number, labels?: Labels): readonly ServiceInstance[];
+  /** Instances whose address is `address` (a proxy's own instances). */
+  instancesAt(address: string): readonly ServiceInstance[];
+  /** Resolves a host written in a config object of `namespace` (short names → FQDN). */
+  resolveHost(host: string, namespace: string): string;
+  /** VirtualServices bound to "mesh" or to a "namespace/name" gateway, in config order. */
+  virtualServicesFor(gateway: string): readonly VirtualServiceView[];
+  destinationRule(proxy: ProxyIdentity, hostname: string): DestinationRuleView | undefined;
+  /** Gateways whose selector matches the proxy's labels (an empty selector matches every gateway proxy). */
+  gatewaysFor(proxy: ProxyIdentity): readonly GatewayView[];
+  sidecarScope(proxy: ProxyIdentity): SidecarScope;
+}
+
+const KIND_ORDER = (objects: readonly ConfigObject[], kind: string) => objects.filter((o) => o.kind === kind);
+
+export function createPushContext(input: PushContextInput): PushContext {
+  const domainSuffix = input.domainSuffix ?? "cluster.local";
+  const rootNamespace = input.rootNamespace ?? "istio-system";
+  const services = Object.freeze([...input.services].sort((a, b) => compare(a.hostname, b.hostname)));
+  const byHost = new Map(services.map((s) => [s.hostname, s]));
+  const byHostPort = new Map<string, ServiceInstance[]>();
+  const byAddress = new Map<string, ServiceInstance[]>();
+  for (const i of input.instances) {
+    push(byHostPort, `${i.hostname}|${i.servicePort}`, i);
+    push(byAddress, i.address, i);
+  }
+  const virtualServices = Object.freeze(
+    KIND_ORDER(input.config, "VirtualService").map((o) => virtualServiceView(o, domainSuffix)),
+  );
+  const vsByGateway = new Map<string, VirtualServiceView[]>();
+  for (const vs of virtualServices) for (const g of boundGateways(vs)) push(vsByGateway, g, vs);
+  const destinationRules = Object.freeze(
+    KIND_ORDER(input.config, "DestinationRule").map((o) => destinationRuleView(o, domainSuffix)),
+  );
+  const gateways = Object.freeze(KIND_ORDER(input.config, "Gateway").map(gatewayView));
+  const sidecars = Object.freeze(KIND_ORDER(input.config, "Sidecar").map(sidecarView));
+  const scopes = new Map<string, SidecarScope>();
+
+  return Object.freeze({
+    domainSuffix,
+    rootNamespace,
+    services,
+    workloads: Object.freeze([...(input.workloads ?? [])]),
+    virtualServices,
+    destinationRules,
+    gateways,
+    sidecars,
+    service: (hostname: string) => byHost.get(hostname),
+    instances(hostname: string, servicePort: number, labels?: Labels) {
+      const list = byHostPort.get(`${hostname}|${servicePort}`) ?? [];
+      return labels === undefined ? list : list.filter((i) => matchesSelector(i.labels, labels));
+    },
+    instancesAt: (address: string) => byAddress.get(address) ?? [],
+    resolveHost: (host: string, namespace: string) => resolveHost(host, namespace, domainSuffix),
+    virtualServicesFor: (gateway: string) => vsByGateway.get(gateway) ?? [],
+    destinationRule(proxy: ProxyIdentity, hostname: string) {
+      return selectDestinationRule(
+        destinationRules,
+        hostname,
+        byHost.get(hostname)?.namespace,
+        proxy,
+        rootNamespace,
+      );
+    },
+    gatewaysFor(proxy: ProxyIdentity) {
+      return gateways.filter((g) => matchesSelector(proxy.labels, g.spec.selector));
+    },
+    sidecarScope(proxy: ProxyIdentity) {
+      const sidecar = selectSidecar(sidecars, proxy, rootNamespace);
+      const key = `${proxy.namespace}|${sidecar?.namespace}/${sidecar?.name}`;
+      let scope = scopes.get(key);
+      if (scope === undefined) scopes.set(key, scope = createSidecarScope(sidecar, proxy, services));
+      return scope;
+    },
+  });
+}
+
+/** A push context over a registry's current services and instances. */
+export function pushContextFromRegistry(
+  registry: ServiceRegistry,
+  config: readonly ConfigObject[],
+  options: { readonly domainSuffix?: string; readonly rootNamespace?: string } = {},
+): PushContext {
+  const services = registry.services();
+  return createPushContext({
+    services,
+    instances: services.flatMap((s) => registry.instances(s.hostname)),
+    workloads: registry.workloads(),
+    config,
+    ...options,
+  });
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}

@@ -1,0 +1,65 @@
+// A registry over a computed snapshot (services, instances by hostname, workloads) that can be replaced wholesale.
+import type { ConfigObject, Service, ServiceInstance, Workload } from "../model/types.ts";
+import { createChangeEmitter } from "./emitter.ts";
+import type { ServiceRegistry } from "./types.ts";
+
+/** What a registry holds at one moment. */
+export interface RegistryContents {
+  readonly services: readonly Service[];
+  readonly instances: ReadonlyMap<string, readonly ServiceInstance[]>;
+  readonly workloads: readonly Workload[];
+}
+
+/** A registry fed with config objects: `replace` recomputes and emits one event naming the changed hostnames. */
+export interface ConfigFedRegistry extends ServiceRegistry {
+  replace(objects: readonly ConfigObject[]): void;
+}
+
+export const EMPTY_CONTENTS: RegistryContents = { services: [], instances: new Map(), workloads: [] };
+
+export function createConfigFedRegistry(
+  name: string,
+  build: (objects: readonly ConfigObject[]) => RegistryContents,
+  objects: readonly ConfigObject[],
+): ConfigFedRegistry {
+  let contents = build(objects);
+  const emitter = createChangeEmitter();
+  return {
+    name,
+    services: () => [...contents.services],
+    instances: (hostname) => [...(contents.instances.get(hostname) ?? [])],
+    workloads: () => [...contents.workloads],
+    onChange: (cb) => emitter.subscribe(cb),
+    replace(next) {
+      const before = contents;
+      contents = build(next);
+      const changed = changedHostnames(before, contents);
+      const workloadsChanged = JSON.stringify(before.workloads) !== JSON.stringify(contents.workloads);
+      if (changed.length > 0 || workloadsChanged) emitter.emit({ registry: name, hostnames: changed });
+    },
+  };
+}
+
+/** Hostnames whose service definition or instance list differs between two snapshots, sorted. */
+export function changedHostnames(a: RegistryContents, b: RegistryContents): string[] {
+  const key = (c: RegistryContents, host: string) =>
+    JSON.stringify([c.services.find((s) => s.hostname === host), c.instances.get(host) ?? []]);
+  const hosts = new Set<string>([
+    ...a.services.map((s) => s.hostname),
+    ...b.services.map((s) => s.hostname),
+    ...a.instances.keys(),
+    ...b.instances.keys(),
+  ]);
+  return [...hosts].filter((h) => key(a, h) !== key(b, h)).sort();
+}
+
+/** Sorts instances by address, then port, so output never depends on input order. */
+export function sortInstances(list: ServiceInstance[]): ServiceInstance[] {
+  return list.sort((x, y) =>
+    x.servicePort - y.servicePort || compare(x.address, y.address) || x.port - y.port
+  );
+}
+
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,239 @@
+// The Kubernetes registry: Service + EndpointSlice / Endpoints / Pod objects → Services, ServiceInstances, Workloads.
+import type { ConfigObject, Service, ServiceInstance, ServicePort, Workload } from "../model/types.ts";
+import {
+  compare,
+  type ConfigFedRegistry,
+  createConfigFedRegistry,
+  type RegistryContents,
+  sortInstances,
+} from "./contents.ts";
+import {
+  endpointsSubsets,
+  type K8sEndpointAddress,
+  type K8sEndpointPort,
+  type K8sServicePort,
+  podIP,
+  podNamedPort,
+  podReady,
+  podServiceAccount,
+  serviceSpec,
+  sliceEndpoints,
+  slicePorts,
+  sliceServiceName,
+} from "./k8s-objects.ts";
+import { isEmptySelector, matchesSelector } from "./labels.ts";
+import { selectProtocol } from "./protocol.ts";
+
+export const KUBERNETES_REGISTRY = "kubernetes";
+
+export interface KubernetesRegistryOptions {
+  /** Default "cluster.local": hostnames are `<name>.<namespace>.svc.<domainSuffix>`. */
+  readonly domainSuffix?: string;
+  readonly objects?: readonly ConfigObject[];
+}
+
+/** A registry over Kubernetes objects; `replace(objects)` feeds it the current set (other kinds are ignored). */
+export function createKubernetesRegistry(options: KubernetesRegistryOptions = {}): ConfigFedRegistry {
+  const suffix = options.domainSuffix ?? "cluster.local";
+  return createConfigFedRegistry(
+    KUBERNETES_REGISTRY,
+    (objects) => buildKubernetesContents(objects, suffix),
+    options.objects ?? [],
+  );
+}
+
+interface Index {
+  readonly pods: readonly ConfigObject[];
+  readonly podByName: ReadonlyMap<string, ConfigObject>;
+  readonly podByIP: ReadonlyMap<string, ConfigObject>;
+  readonly slices: readonly ConfigObject[];
+  readonly endpoints: ReadonlyMap<string, ConfigObject>;
+}
+
+/** Computes the registry contents from a list of config objects. */
+export function buildKubernetesContents(
+  objects: readonly ConfigObject[],
+  domainSuffix: string,
+): RegistryContents {
+  const pods = objects.filter((o) => o.kind === "Pod");
+  const index: Index = {
+    pods,
+    podByName: new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p])),
+    podByIP: new Map(pods.flatMap((p) => {
+      const ip = podIP(p);
+      return ip === undefined ? [] : [[ip, p] as const];
+    })),
+    slices: objects.filter((o) => o.kind === "EndpointSlice"),
+    endpoints: new Map(
+      objects.filter((o) => o.kind === "Endpoints").map((e) => [`${e.namespace}/${e.name}`, e]),
+    ),
+  };
+  const services: Service[] = [];
+  const instances = new Map<string, ServiceInstance[]>();
+  for (const svc of objects.filter((o) => o.kind === "Service")) {
+    const built = buildService(svc, domainSuffix, index);
+    services.push(built.service);
+    instances.set(built.service.hostname, sortInstances(built.instances));
+  }
+  services.sort((a, b) => compare(a.hostname, b.hostname));
+  const workloads: Workload[] = pods.flatMap((p) => {
+    const address = podIP(p);
+    if (address === undefined) return [];
+    return [{
+      name: p.name,
+      namespace: p.namespace,
+      address,
+      labels: p.labels,
+      serviceAccount: podServiceAccount(p),
+    }];
+  });
+  return { services, instances, workloads };
+}
+
+function buildService(
+  obj: ConfigObject,
+  domainSuffix: string,
+  index: Index,
+): { service: Service; instances: ServiceInstance[] } {
+  const spec = serviceSpec(obj);
+  const hostname = `${obj.name}.${obj.namespace}.svc.${domainSuffix}`;
+  const selector = isEmptySelector(spec.selector) ? undefined : spec.selector;
+  const selected = selector === undefined
+    ? []
+    : index.pods.filter((p) => p.namespace === obj.namespace && matchesSelector(p.labels, selector));
+  const slices = index.slices.filter((s) =>
+    s.namespace === obj.namespace && sliceServiceName(s) === obj.name
+  );
+  const rawPorts = (spec.ports ?? []).filter((p) =>
+    p.protocol === undefined || p.protocol.toUpperCase() === "TCP"
+  );
+  const ports = rawPorts.map((p): ServicePort => ({
+    name: p.name ?? "",
+    port: p.port,
+    protocol: selectProtocol(p.name, p.appProtocol),
+    targetPort: resolveTargetPort(p, selected, slices),
+  }));
+  const external = spec.type === "ExternalName" && spec.externalName !== undefined;
+  const clusterIP = spec.clusterIP;
+  const service: Service = {
+    hostname,
+    namespace: obj.namespace,
+    ports,
+    selector,
+    address: clusterIP !== undefined && clusterIP !== "" && clusterIP !== "None" ? clusterIP : undefined,
+    resolution: external ? "DNS" : "STATIC",
+    external: false,
+    registry: KUBERNETES_REGISTRY,
+  };
+  const make = (
+    port: K8sServicePort,
+    target: number,
+    address: string,
+    ready: boolean,
+    pod?: ConfigObject,
+  ) => ({
+    hostname,
+    servicePort: port.port,
+    address,
+    port: target,
+    labels: pod?.labels ?? {},
+    namespace: obj.namespace,
+    serviceAccount: pod === undefined ? undefined : podServiceAccount(pod),
+    workloadName: pod?.name,
+    weight: 1,
+    healthy: ready,
+    registry: KUBERNETES_REGISTRY,
+  });
+  const out: ServiceInstance[] = [];
+  const endpoints = index.endpoints.get(`${obj.namespace}/${obj.name}`);
+  if (slices.length > 0) {
+    for (const slice of slices) {
+      for (const port of rawPorts) {
+        const target = endpointPort(slicePorts(slice), port);
+        if (target === undefined) continue;
+        for (const ep of sliceEndpoints(slice)) {
+          for (const address of ep.addresses ?? []) {
+            const pod = findPod(index, obj.namespace, address, ep.targetRef);
+            out.push(make(port, target, address, ep.conditions?.ready !== false, pod));
+          }
+        }
+      }
+    }
+  } else if (endpoints !== undefined) {
+    for (const subset of endpointsSubsets(endpoints)) {
+      for (const port of rawPorts) {
+        const target = endpointPort(subset.ports ?? [], port);
+        if (target === undefined) continue;
+        const add = (a: K8sEndpointAddress, ready: boolean) => {
+          if (a.ip === undefined) return;
+          out.push(make(port, target, a.ip, ready, findPod(index, obj.namespace, a.ip, a.targetRef)));
+        };
+        for (const a of subset.addresses ?? []) add(a, true);
+        for (const a of subset.notReadyAddresses ?? []) add(a, false);
+      }
+    }
+  } else if (external) {
+    for (const port of rawPorts) out.push(make(port, port.port, spec.externalName!, true));
+  } else {
+    // No endpoint objects (a file-only mesh): the selected Pods with an IP are the instances.
+    for (const pod of selected) {
+      const address = podIP(pod);
+      if (address === undefined) continue;
+      for (const port of rawPorts) {
+        const target = podTargetPort(port, pod);
+        if (target !== undefined) out.push(make(port, target, address, podReady(pod), pod));
+      }
+    }
+  }
+  return { service, instances: out };
+}
+
+/** The number behind a Service port's targetPort: numeric, or named and found in a selected Pod or a slice. */
+function resolveTargetPort(
+  port: K8sServicePort,
+  pods: readonly ConfigObject[],
+  slices: readonly ConfigObject[],
+): number {
+  const target = port.targetPort;
+  if (typeof target === "number") return target;
+  if (target === undefined || target === "") return port.port;
+  if (/^\d+$/.test(target)) return Number(target);
+  for (const pod of pods) {
+    const n = podNamedPort(pod, target);
+    if (n !== undefined) return n;
+  }
+  for (const slice of slices) {
+    const n = endpointPort(slicePorts(slice), port);
+    if (n !== undefined) return n;
+  }
+  return port.port;
+}
+
+function podTargetPort(port: K8sServicePort, pod: ConfigObject): number | undefined {
+  const target = port.targetPort;
+  if (typeof target === "number") return target;
+  if (target === undefined || target === "") return port.port;
+  if (/^\d+$/.test(target)) return Number(target);
+  return podNamedPort(pod, target);
+}
+
+/** The endpoint port for a Service port: slice/subset ports carry the Service port's name ("" when unnamed). */
+function endpointPort(ports: readonly K8sEndpointPort[], port: K8sServicePort): number | undefined {
+  const name = port.name ?? "";
+  const hit = ports.find((p) => (p.name ?? "") === name) ??
+    (ports.length === 1 && name === "" ? ports[0] : undefined);
+  return hit?.port;
+}
+
+function findPod(
+  index: Index,
+  namespace: string,
+  address: string,
+  ref: { readonly kind?: string; readonly name?: string; readonly namespace?: string } | undefined,
+): ConfigObject | undefined {
+  if (ref?.name !== undefined && (ref.kind === undefined || ref.kind === "Pod")) {
+    const pod = index.podByName.get(`${ref.namespace ?? namespace}/${ref.name}`);
+    if (pod !== undefined) return pod;
+  }
+  return index.podByIP.get(address);
+}

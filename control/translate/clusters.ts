@@ -1,0 +1,100 @@
+// buildClusters: outbound EDS/DNS clusters per visible service port and subset; inbound STATIC clusters for a sidecar.
+import { create } from "@bufbuild/protobuf";
+import {
+  type Cluster,
+  Cluster_DiscoveryType as DiscoveryType,
+  Cluster_DnsLookupFamily as DnsLookupFamily,
+  ClusterSchema,
+} from "../../gen/envoy/config/cluster/v3/cluster_pb.ts";
+import type { ProxyIdentity, ServiceInstance, ServicePort } from "../model/types.ts";
+import type { PushContext } from "../push-context/push-context.ts";
+import { type PlannedCluster, planOutboundClusters } from "./cluster-plan.ts";
+import { clusterPolicyFields } from "./cluster-policy.ts";
+import {
+  createTranslateContext,
+  proxyInstances,
+  type TranslateContext,
+  type WarningSink,
+} from "./context.ts";
+import { loadAssignment } from "./load-assignment.ts";
+import { inboundClusterName } from "./names.ts";
+import { adsConfigSource } from "./proto.ts";
+import { effectivePolicy } from "./traffic-policy.ts";
+
+/** The proxy's clusters, sorted by name: outbound for every proxy type, inbound for sidecars. */
+export function buildClusters(push: PushContext, proxy: ProxyIdentity, warn?: WarningSink): Cluster[] {
+  const ctx = createTranslateContext(push, proxy, warn);
+  const out = planOutboundClusters(ctx).map((c) => outboundCluster(ctx, c));
+  if (proxy.type === "sidecar") out.push(...inboundClusters(ctx));
+  return out;
+}
+
+function outboundCluster(ctx: TranslateContext, c: PlannedCluster): Cluster {
+  const policy = effectivePolicy(c.rule, c.port.port, c.subset?.name);
+  const fields = clusterPolicyFields(ctx, c.name, policy, c.port.protocol);
+  if (c.service.resolution !== "DNS") {
+    if (c.service.resolution === "NONE" && ctx.push.instances(c.service.hostname, c.port.port).length === 0) {
+      ctx.warn(
+        `${c.name}: resolution NONE without endpoints needs original-destination passthrough, which is not supported`,
+      );
+    }
+    return create(ClusterSchema, {
+      name: c.name,
+      clusterDiscoveryType: { case: "type", value: DiscoveryType.EDS },
+      edsClusterConfig: { edsConfig: adsConfigSource(), serviceName: c.name },
+      ...fields,
+    });
+  }
+  const labels = c.subset === undefined ? undefined : c.subset.labels ?? {};
+  let instances: readonly ServiceInstance[] = ctx.push.instances(c.service.hostname, c.port.port, labels);
+  if (instances.length === 0) instances = [dnsInstance(c.service.hostname, c.port)];
+  const logical = ctx.proxy.type === "proxyless";
+  if (logical && instances.length > 1) {
+    ctx.warn(
+      `${c.name}: proxyless gRPC resolves one DNS name per cluster; only ${instances[0].address} is used`,
+    );
+  }
+  return create(ClusterSchema, {
+    name: c.name,
+    clusterDiscoveryType: {
+      case: "type",
+      value: logical ? DiscoveryType.LOGICAL_DNS : DiscoveryType.STRICT_DNS,
+    },
+    dnsLookupFamily: DnsLookupFamily.V4_ONLY,
+    loadAssignment: loadAssignment(c.name, logical ? instances.slice(0, 1) : instances),
+    ...fields,
+  });
+}
+
+function dnsInstance(hostname: string, port: ServicePort): ServiceInstance {
+  return {
+    hostname,
+    servicePort: port.port,
+    address: hostname,
+    port: port.targetPort,
+    labels: {},
+    namespace: "",
+    weight: 1,
+    healthy: true,
+    registry: "",
+  };
+}
+
+/** `inbound|<targetPort>||` → 127.0.0.1:<targetPort>, one per distinct workload port of the proxy's instances. */
+function inboundClusters(ctx: TranslateContext): Cluster[] {
+  const byPort = new Map<number, ServicePort>();
+  for (const i of proxyInstances(ctx)) {
+    const port = ctx.push.service(i.hostname)?.ports.find((p) => p.port === i.servicePort);
+    if (port !== undefined && !byPort.has(i.port)) byPort.set(i.port, port);
+  }
+  return [...byPort].sort((a, b) => a[0] - b[0]).map(([target, port]) => {
+    const name = inboundClusterName(target);
+    const local: ServiceInstance = { ...dnsInstance("", port), address: "127.0.0.1", port: target };
+    return create(ClusterSchema, {
+      name,
+      clusterDiscoveryType: { case: "type", value: DiscoveryType.STATIC },
+      loadAssignment: loadAssignment(name, [local]),
+      ...clusterPolicyFields(ctx, name, { loadBalancer: { simple: "ROUND_ROBIN" } }, port.protocol),
+    });
+  });
+}

@@ -1,0 +1,123 @@
+// buildRoutes: RouteConfigurations — sidecar "<port>", gateway "http.<port>", proxyless gRPC "<host>:<port>".
+import { create } from "@bufbuild/protobuf";
+import {
+  VirtualHost_TlsRequirementType as TlsRequirement,
+  type VirtualHostSchema,
+} from "../../gen/envoy/config/route/v3/route_components_pb.ts";
+import {
+  type RouteConfiguration,
+  RouteConfigurationSchema,
+} from "../../gen/envoy/config/route/v3/route_pb.ts";
+import type { ProxyIdentity, Service, ServicePort } from "../model/types.ts";
+import type { PushContext } from "../push-context/push-context.ts";
+import { MESH_GATEWAY } from "../push-context/views.ts";
+import { isHttpProtocol } from "../registry/protocol.ts";
+import { createTranslateContext, type TranslateContext, type WarningSink } from "./context.ts";
+import { planGatewayPorts, serverHosts } from "./gateway-plan.ts";
+import type { RouteEnv } from "./http-match.ts";
+import { buildVirtualServiceRoutes, defaultRoute, type RouteInit } from "./http-route.ts";
+import { gatewayRouteName, outboundClusterName, proxylessName, sidecarRouteName } from "./names.ts";
+import type { Init } from "./proto.ts";
+import { claimDomains, meshVirtualService, sidecarDomains } from "./virtual-hosts.ts";
+
+type VirtualHostInit = Init<typeof VirtualHostSchema>;
+
+export function buildRoutes(
+  push: PushContext,
+  proxy: ProxyIdentity,
+  warn?: WarningSink,
+): RouteConfiguration[] {
+  const ctx = createTranslateContext(push, proxy, warn);
+  switch (proxy.type) {
+    case "sidecar":
+      return sidecarRoutes(ctx);
+    case "router":
+      return gatewayRoutes(ctx);
+    case "proxyless":
+      return proxylessRoutes(ctx);
+  }
+}
+
+/** The routes of one service port for the mesh: its VirtualService's, or the default route. */
+function serviceRoutes(ctx: TranslateContext, svc: Service, port: ServicePort, env: RouteEnv): RouteInit[] {
+  const vs = meshVirtualService(ctx, svc.hostname);
+  if (vs === undefined) {
+    return [
+      defaultRoute(ctx, outboundClusterName(port.port, undefined, svc.hostname), svc.hostname, port.port),
+    ];
+  }
+  return buildVirtualServiceRoutes(ctx, vs, env);
+}
+
+/** One route configuration per HTTP port of the visible services, a virtual host per service on that port. */
+function sidecarRoutes(ctx: TranslateContext): RouteConfiguration[] {
+  const byPort = new Map<number, { svc: Service; port: ServicePort }[]>();
+  for (const svc of ctx.scope.services) {
+    for (const port of svc.ports) {
+      if (!isHttpProtocol(port.protocol)) continue;
+      const list = byPort.get(port.port) ?? [];
+      list.push({ svc, port });
+      byPort.set(port.port, list);
+    }
+  }
+  return [...byPort].sort((a, b) => a[0] - b[0]).map(([portNumber, entries]) => {
+    const used = new Set<string>();
+    const env: RouteEnv = { gateway: MESH_GATEWAY, port: portNumber, proxyless: false };
+    const virtualHosts: VirtualHostInit[] = [];
+    for (const { svc, port } of entries) {
+      const domains = claimDomains(used, sidecarDomains(ctx, svc, portNumber));
+      if (domains.length === 0) continue;
+      virtualHosts.push({
+        name: `${svc.hostname}:${portNumber}`,
+        domains,
+        routes: serviceRoutes(ctx, svc, port, env),
+      });
+    }
+    return create(RouteConfigurationSchema, { name: sidecarRouteName(portNumber), virtualHosts });
+  });
+}
+
+/** "http.<port>" per HTTP gateway port: virtual hosts from the VirtualServices bound to the gateways there. */
+function gatewayRoutes(ctx: TranslateContext): RouteConfiguration[] {
+  return planGatewayPorts(ctx).filter((gp) => gp.kind === "http").map((gp) => {
+    const hosts = new Map<string, { routes: RouteInit[]; requireTls: boolean }>();
+    for (const bound of gp.servers) {
+      const env: RouteEnv = { gateway: bound.gateway.key, port: gp.port, proxyless: false };
+      for (const vs of ctx.push.virtualServicesFor(bound.gateway.key)) {
+        const domains = serverHosts(bound, vs);
+        if (domains.length === 0 || vs.http.length === 0) continue;
+        const routes = buildVirtualServiceRoutes(ctx, vs, env);
+        for (const d of domains) {
+          let entry = hosts.get(d);
+          if (entry === undefined) hosts.set(d, entry = { routes: [], requireTls: false });
+          entry.routes.push(...routes);
+          if (bound.server.tls?.httpsRedirect === true) entry.requireTls = true;
+        }
+      }
+    }
+    const virtualHosts = [...hosts].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([d, e]): VirtualHostInit => ({
+      name: `${d}:${gp.port}`,
+      // "host:*" lets any port in the Host header match; a wildcard host cannot carry a second wildcard
+      domains: d.startsWith("*") ? [d] : [d, `${d}:*`],
+      routes: e.routes,
+      requireTls: e.requireTls ? TlsRequirement.ALL : TlsRequirement.NONE,
+    }));
+    return create(RouteConfigurationSchema, { name: gatewayRouteName(gp.port), virtualHosts });
+  });
+}
+
+/** "<host>:<port>" per visible service port, one virtual host answering to "<host>:<port>" and "<host>". */
+function proxylessRoutes(ctx: TranslateContext): RouteConfiguration[] {
+  const out: RouteConfiguration[] = [];
+  for (const svc of ctx.scope.services) {
+    for (const port of svc.ports) {
+      const name = proxylessName(svc.hostname, port.port);
+      const env: RouteEnv = { gateway: MESH_GATEWAY, port: port.port, proxyless: true };
+      out.push(create(RouteConfigurationSchema, {
+        name,
+        virtualHosts: [{ name, domains: [name, svc.hostname], routes: serviceRoutes(ctx, svc, port, env) }],
+      }));
+    }
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
