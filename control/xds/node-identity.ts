@@ -61,6 +61,10 @@ export function parseProxyIdentity(node: Node): ProxyIdentity {
   if (serviceAccount !== undefined) identity.serviceAccount = serviceAccount;
   const clusterId = str(meta["CLUSTER_ID"]);
   if (clusterId !== undefined) identity.clusterId = clusterId;
+  const outboundAddress = str(meta["WEFT_OUTBOUND_ADDRESS"]);
+  const appAddress = str(meta["WEFT_APP_ADDRESS"]);
+  const inboundAddress = str(meta["WEFT_INBOUND_ADDRESS"]) ?? (appAddress ? ip : undefined);
+  if (outboundAddress || appAddress || inboundAddress) identity.bindings = { outboundAddress, inboundAddress, appAddress };
   return identity;
 }
 

@@ -1,0 +1,132 @@
+// FileSystemPort for Node: recursive listing of config files, and a watcher built from per-directory fs.watch
+// (renames and atomic saves show up as directory events) plus an mtime poll as a safety net.
+import { type FSWatcher, watch as fsWatch } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { FileSystemPort } from "../../control/config/directory-source.ts";
+
+const CONFIG_FILE = /\.(ya?ml|json)$/i;
+
+export interface NodeFileSystemOptions {
+  /** How often to compare file sizes and mtimes, in case fs.watch missed something (default 1000 ms; 250 ms
+   * when fs.watch is unavailable). */
+  readonly pollMs?: number;
+}
+
+export function createNodeFileSystem(options: NodeFileSystemOptions = {}): FileSystemPort {
+  return {
+    async list(dir) {
+      const { files } = await walk(dir);
+      return files.sort();
+    },
+    read: (path) => readFile(path, "utf8"),
+    watch: (dir, onChange) => watchTree(dir, onChange, options.pollMs),
+  };
+}
+
+/** Files and directories under `dir`; names starting with "." are skipped (editor temp files, ConfigMap "..data"). */
+async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+  const files: string[] = [];
+  const dirs: string[] = [dir];
+  const visit = async (current: string, depth: number): Promise<void> => {
+    const entries = await readdir(current, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      const path = join(current, entry.name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = await stat(path).catch(() => undefined);
+        isDir = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDir && depth < 32) {
+        dirs.push(path);
+        await visit(path, depth + 1);
+      } else if (isFile && CONFIG_FILE.test(entry.name)) {
+        files.push(path);
+      }
+    }
+  };
+  await visit(dir, 0);
+  return { files, dirs };
+}
+
+function watchTree(dir: string, onChange: () => void, pollMs: number | undefined): () => void {
+  const watchers = new Map<string, FSWatcher>();
+  let closed = false;
+  let watchFailed = false;
+  let signature: string | undefined;
+
+  const changed = () => {
+    if (closed) return;
+    onChange();
+    void sync();
+  };
+
+  /** Adds watchers for new directories and drops those of removed ones. */
+  async function sync(): Promise<void> {
+    const found = await walk(dir).catch(() => ({ files: [], dirs: [dir] }));
+    if (closed) return;
+    const wanted = new Set(found.dirs);
+    for (const [path, w] of watchers) {
+      if (!wanted.has(path)) {
+        w.close();
+        watchers.delete(path);
+      }
+    }
+    for (const path of wanted) {
+      if (watchers.has(path)) continue;
+      try {
+        const w = fsWatch(path, { persistent: true }, changed);
+        w.on("error", () => {
+          w.close();
+          watchers.delete(path);
+          changed();
+        });
+        watchers.set(path, w);
+      } catch {
+        watchFailed = true;
+      }
+    }
+  }
+
+  /** Size and mtime of every config file: a change the watchers missed still shows up here. */
+  async function poll(): Promise<void> {
+    const { files } = await walk(dir).catch(() => ({ files: [] as string[] }));
+    const parts = await Promise.all(
+      files.sort().map(async (f) => {
+        const s = await stat(f).catch(() => undefined);
+        return `${f}:${s?.size}:${s?.mtimeMs}`;
+      }),
+    );
+    const next = parts.join("\n");
+    if (signature !== undefined && next !== signature) changed();
+    signature = next;
+  }
+
+  void sync();
+  void poll();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const startPolling = (ms: number) => {
+    timer = setInterval(() => void poll(), ms);
+    timer.unref();
+  };
+  startPolling(pollMs ?? 1000);
+  // Fall back to fast polling if fs.watch is not available here.
+  const check = setTimeout(() => {
+    if (watchFailed && pollMs === undefined && !closed) {
+      clearInterval(timer);
+      startPolling(250);
+    }
+  }, 100);
+  check.unref();
+
+  return () => {
+    closed = true;
+    clearInterval(timer);
+    clearTimeout(check);
+    for (const w of watchers.values()) w.close();
+    watchers.clear();
+  };
+}

@@ -1,0 +1,158 @@
+// The file config store: validates a whole set of files, swaps it in atomically, keeps the last good set on errors.
+import type { ConfigObject } from "../model/types.ts";
+import type { KindSpecs } from "./istio-types.ts";
+import type { ConfigProblem } from "./problem.ts";
+import { hasErrors, sortProblems } from "./problem.ts";
+import { checkConfigFile } from "./validate.ts";
+
+export interface ConfigFile {
+  readonly file: string;
+  readonly text: string;
+}
+
+/** A frozen view of one accepted config set. */
+export interface ConfigSnapshot {
+  /** 0 before anything was accepted; +1 on every accepted change. */
+  readonly version: number;
+  list<K extends keyof KindSpecs>(kind: K): readonly ConfigObject<KindSpecs[K]>[];
+  list(kind: string): readonly ConfigObject[];
+  get<K extends keyof KindSpecs>(
+    kind: K,
+    namespace: string,
+    name: string,
+  ): ConfigObject<KindSpecs[K]> | undefined;
+  get(kind: string, namespace: string, name: string): ConfigObject | undefined;
+  /** Every object, sorted by kind, namespace, name. */
+  all(): readonly ConfigObject[];
+}
+
+export interface ConfigStore extends ConfigSnapshot {
+  /**
+   * Parses and validates every file. With any error nothing changes (the last good set stays in force);
+   * otherwise the set is swapped in and subscribers are told (unless it equals the current one).
+   * Returns every problem found, warnings included.
+   */
+  replaceAll(files: readonly ConfigFile[]): readonly ConfigProblem[];
+  /** Problems of the latest replaceAll, accepted or not. */
+  problems(): readonly ConfigProblem[];
+  /** The accepted set as an immutable snapshot. */
+  snapshot(): ConfigSnapshot;
+  onChange(cb: (snapshot: ConfigSnapshot) => void): () => void;
+}
+
+export interface ConfigStoreOptions {
+  /** Where a throwing subscriber is reported; defaults to console.error. */
+  readonly onSubscriberError?: (err: unknown) => void;
+}
+
+export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore {
+  let current = createSnapshot([], 0);
+  let fingerprint = "[]";
+  let latestProblems: readonly ConfigProblem[] = [];
+  const subscribers = new Set<(s: ConfigSnapshot) => void>();
+  const reportError = options.onSubscriberError ??
+    ((err: unknown) => console.error("config subscriber failed:", err));
+
+  const store: ConfigStore = {
+    get version() {
+      return current.version;
+    },
+    list: ((kind: string) => current.list(kind)) as ConfigSnapshot["list"],
+    get:
+      ((kind: string, namespace: string, name: string) =>
+        current.get(kind, namespace, name)) as ConfigSnapshot["get"],
+    all: () => current.all(),
+    snapshot: () => current,
+    problems: () => latestProblems,
+    replaceAll(files) {
+      const objects: ConfigObject[] = [];
+      const problems: ConfigProblem[] = [];
+      for (const f of files) {
+        const checked = checkConfigFile(f.text, f.file);
+        objects.push(...checked.objects);
+        problems.push(...checked.problems);
+      }
+      problems.push(...duplicateProblems(objects));
+      latestProblems = sortProblems(problems);
+      if (hasErrors(problems)) return latestProblems;
+      const sorted = sortObjects(objects);
+      const next = JSON.stringify(sorted);
+      if (next === fingerprint) return latestProblems;
+      fingerprint = next;
+      current = createSnapshot(sorted, current.version + 1);
+      for (const cb of [...subscribers]) {
+        try {
+          cb(current);
+        } catch (err) {
+          reportError(err);
+        }
+      }
+      return latestProblems;
+    },
+    onChange(cb) {
+      subscribers.add(cb);
+      return () => subscribers.delete(cb);
+    },
+  };
+  return store;
+}
+
+/** The same kind/namespace/name twice, in one file or across files, is an error at the second one. */
+export function duplicateProblems(objects: readonly ConfigObject[]): ConfigProblem[] {
+  const seen = new Map<string, ConfigObject>();
+  const problems: ConfigProblem[] = [];
+  for (const o of objects) {
+    const key = `${o.kind}/${o.namespace}/${o.name}`;
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, o);
+      continue;
+    }
+    const where = first.source ? `${first.source.file}:${first.source.line}` : "elsewhere";
+    problems.push({
+      file: o.source?.file ?? "",
+      line: o.source?.line ?? 0,
+      kind: o.kind,
+      name: o.name,
+      namespace: o.namespace,
+      field: "metadata.name",
+      message: `duplicate ${o.kind} ${o.namespace}/${o.name}: also defined at ${where}`,
+      severity: "error",
+    });
+  }
+  return problems;
+}
+
+function sortObjects(objects: readonly ConfigObject[]): ConfigObject[] {
+  const key = (o: ConfigObject) => `${o.kind}\u0000${o.namespace}\u0000${o.name}`;
+  return [...objects].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+function createSnapshot(objects: readonly ConfigObject[], version: number): ConfigSnapshot {
+  const byKind = new Map<string, ConfigObject[]>();
+  const byKey = new Map<string, ConfigObject>();
+  for (const o of objects) {
+    const frozen = deepFreeze(o);
+    const list = byKind.get(o.kind) ?? [];
+    list.push(frozen);
+    byKind.set(o.kind, list);
+    byKey.set(`${o.kind}/${o.namespace}/${o.name}`, frozen);
+  }
+  const all = Object.freeze([...byKey.values()]);
+  return Object.freeze({
+    version,
+    list: ((kind: string) => byKind.get(kind) ?? []) as ConfigSnapshot["list"],
+    get: ((kind: string, namespace: string, name: string) =>
+      byKey.get(`${kind}/${namespace}/${name}`)) as ConfigSnapshot["get"],
+    all: () =>
+      all,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,162 @@
+// The directory source: reloads on change (bursts coalesced), keeps the last good config; with the Node file
+// system it notices real edits, including editors' write-to-temp-then-rename saves, well within a second.
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createNodeFileSystem } from "../../../adapters/node/node-file-system.ts";
+import { createConfigStore } from "../../../control/config/config-store.ts";
+import type { FileSystemPort, Timers } from "../../../control/config/directory-source.ts";
+import { createDirectorySource } from "../../../control/config/directory-source.ts";
+import { bookinfo } from "./helpers.ts";
+
+const vs = (subset: string) =>
+  bookinfo("networking/virtual-service-all-v1.yaml").text.split("---\n")[1].replace(
+    "subset: v1",
+    `subset: ${subset}`,
+  );
+
+/** An in-memory file system whose watch callback the test fires by hand. */
+function memoryFs(files: Map<string, string>) {
+  let fire: () => void = () => {};
+  let lists = 0;
+  const fs: FileSystemPort = {
+    list: async () => {
+      lists++;
+      return [...files.keys()].sort();
+    },
+    read: async (path) => {
+      const text = files.get(path);
+      if (text === undefined) throw new Error(`ENOENT: ${path}`);
+      return text;
+    },
+    watch: (_dir, onChange) => {
+      fire = onChange;
+      return () => (fire = () => {});
+    },
+  };
+  return { fs, change: () => fire(), lists: () => lists };
+}
+
+/** Timers the test advances by hand. */
+function manualTimers() {
+  let pending: { fn: () => void; at: number } | undefined;
+  let now = 0;
+  const timers: Timers = {
+    setTimeout: (fn, ms) => (pending = { fn, at: now + ms }),
+    clearTimeout: () => (pending = undefined),
+  };
+  return {
+    timers,
+    advance(ms: number) {
+      now += ms;
+      if (pending && pending.at <= now) {
+        const { fn } = pending;
+        pending = undefined;
+        fn();
+      }
+    },
+  };
+}
+
+describe("createDirectorySource", () => {
+  it("loads once, coalesces a burst of changes into one reload, and keeps the last good config on errors", async () => {
+    const files = new Map([["/cfg/reviews.yaml", vs("v1")]]);
+    const mem = memoryFs(files);
+    const clock = manualTimers();
+    const store = createConfigStore();
+    const lines: string[] = [];
+    const source = createDirectorySource({
+      fs: mem.fs,
+      dir: "/cfg",
+      store,
+      log: (l) => lines.push(l),
+      timers: clock.timers,
+    });
+    expect(await source.start()).toEqual([]);
+    expect(store.version).toBe(1);
+    expect(lines).toEqual(["config version 1: 1 objects from 1 files in /cfg"]);
+
+    files.set("/cfg/reviews.yaml", vs("v2"));
+    for (let i = 0; i < 5; i++) mem.change();
+    clock.advance(49);
+    expect(mem.lists()).toBe(1);
+    clock.advance(1);
+    await source.idle();
+    expect(mem.lists()).toBe(2);
+    expect(store.version).toBe(2);
+    expect(store.get("VirtualService", "default", "reviews")?.spec.http?.[0].route?.[0].destination.subset)
+      .toBe("v2");
+
+    files.set("/cfg/reviews.yaml", vs("Bad_Subset"));
+    mem.change();
+    clock.advance(50);
+    await source.idle();
+    expect(store.version).toBe(2);
+    expect(lines.slice(-2)).toEqual([
+      `reviews.yaml:12: VirtualService default/reviews: spec.http[0].route[0].destination.subset: subset name "Bad_Subset" is invalid`,
+      "config in /cfg rejected (1 error); keeping config version 2",
+    ]);
+    source.stop();
+  });
+
+  it("notices edits in a real directory with the Node file system, including rename-style saves", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weft-config-"));
+    dirs.push(dir);
+    mkdirSync(join(dir, "networking"));
+    writeFileSync(join(dir, "networking/reviews.yaml"), vs("v1"));
+    writeFileSync(join(dir, "notes.txt"), "not config");
+    const store = createConfigStore();
+    const source = createDirectorySource({ fs: createNodeFileSystem(), dir, store, log: () => {} });
+    sources.push(source);
+    await source.start();
+    expect(store.list("VirtualService").map((o) => o.source?.file)).toEqual(["networking/reviews.yaml"]);
+
+    const changed = (version: number) => waitFor(() => store.version >= version);
+    let t0 = Date.now();
+    writeFileSync(join(dir, "networking/reviews.yaml"), vs("v2"));
+    await changed(2);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(store.get("VirtualService", "default", "reviews")?.spec.http?.[0].route?.[0].destination.subset)
+      .toBe("v2");
+
+    t0 = Date.now();
+    writeFileSync(join(dir, "networking/.reviews.yaml.swp"), vs("v3"));
+    renameSync(join(dir, "networking/.reviews.yaml.swp"), join(dir, "networking/reviews.yaml"));
+    await changed(3);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(store.get("VirtualService", "default", "reviews")?.spec.http?.[0].route?.[0].destination.subset)
+      .toBe("v3");
+
+    mkdirSync(join(dir, "more"));
+    await new Promise((r) => setTimeout(r, 100)); // let the watcher pick up the new directory
+    t0 = Date.now();
+    writeFileSync(
+      join(dir, "more/details.json"),
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "details" },
+        spec: { ports: [{ port: 9080 }] },
+      }),
+    );
+    await changed(4);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(store.get("Service", "default", "details")?.source?.file).toBe("more/details.json");
+  });
+});
+
+const dirs: string[] = [];
+const sources: { stop(): void }[] = [];
+afterEach(() => {
+  for (const s of sources.splice(0)) s.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting for the config to change");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
