@@ -2,6 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { runProxyCommand } from "./cli-proxy.ts";
 import { runDemoCommand } from "./cli-demo.ts";
+import { runControlCommand } from "./cli-control.ts";
+import { runAnalyzeCommand } from "./cli-analyze.ts";
 import { VERSION } from "./version.ts";
 
 const USAGE = `weft ${VERSION} — a service mesh: one proxy core, Envoy xDS v3 config, Istio's YAML.
@@ -9,8 +11,10 @@ const USAGE = `weft ${VERSION} — a service mesh: one proxy core, Envoy xDS v3 
 Usage: weft <command> [options]
 
 Commands:
-  proxy     Run a sidecar / gateway proxy from an Envoy bootstrap (YAML or JSON).
-  demo      Run a local demo: example upstreams behind a Weft proxy you can curl.
+  proxy     Run a sidecar / gateway proxy from an Envoy bootstrap, or following a control plane (--xds).
+  control   Run the control plane: Istio YAML in a watched directory → Envoy xDS over ADS.
+  analyze   Check a directory of Istio YAML like istioctl analyze (exit 1 on errors).
+  demo      Run the local demo mesh (control plane, Bookinfo services, sidecars, gateway) you can curl.
   version   Print the version.
 
 Run 'weft <command> --help' for a command's options.
@@ -23,6 +27,10 @@ export async function main(argv: string[]): Promise<number> {
       return await runProxyCommand(rest);
     case "demo":
       return await runDemoCommand(rest);
+    case "control":
+      return await runControlCommand(rest);
+    case "analyze":
+      return await runAnalyzeCommand(rest);
     case "version":
     case "--version":
       console.log(VERSION);

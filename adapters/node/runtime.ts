@@ -4,7 +4,7 @@ import { connect as tlsConnect, TLSSocket } from "node:tls";
 import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import { Duplex } from "node:stream";
-import type { Runtime } from "../../proxy/runtime/types.ts";
+import type { Clock, Runtime } from "../../proxy/runtime/types.ts";
 import type { UpstreamPoolOptions } from "../../proxy/http/types.ts";
 import { WeftError } from "../../proxy/errors.ts";
 import { socketOf, tlsInfoOf, wrapSocket } from "./connection.ts";
@@ -19,13 +19,16 @@ export interface NodeRuntimeOptions {
   readonly log?: (line: string) => void;
 }
 
+/** Monotonic time and timers on Node. */
+export const nodeClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
 export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
   return {
-    clock: {
-      now: () => performance.now(),
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-    },
+    clock: nodeClock,
     random: Math.random,
     readTextFile: (path) => readFile(path, "utf8"),
     log: options.log ?? ((line) => process.stdout.write(line + "\n")),
@@ -96,6 +99,24 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
           socket.once("secure", () => {
             socket.removeListener("error", reject);
             socket.on("error", () => {});
+            if (
+              !acceptSecured(
+                socket,
+                opts.requireClientCert ?? false,
+                Boolean(opts.requireClientCert || opts.caPem),
+              )
+            ) {
+              raw.destroy();
+              reject(
+                new WeftError(
+                  "downstream_reset",
+                  `TLS client certificate rejected: ${socket.authorizationError}`,
+                ),
+              );
+              return;
+            }
+            // Over a Duplex.from() transport (bytes were peeked) closing TLS does not close the TCP socket.
+            socket.once("close", () => raw.destroy());
             const wrapped = wrapSocket(socket, tlsInfoOf(socket));
             Object.assign(wrapped, {
               remoteAddress: conn.remoteAddress,
@@ -127,4 +148,27 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
       },
     },
   };
+}
+
+/**
+ * What tls.Server does after a server-side handshake, which a TLSSocket made by hand skips: verify the
+ * client certificate against `ca` (OpenSSL only reports the result) and mark the socket connected —
+ * node:http2 waits for `secureConnecting` to turn false before it reads a single frame.
+ */
+function acceptSecured(socket: TLSSocket, rejectUnauthorized: boolean, requestCert: boolean): boolean {
+  const s = socket as TLSSocket & {
+    secureConnecting: boolean;
+    authorized: boolean;
+    authorizationError?: string;
+    _handle?: { verifyError?: () => (Error & { code?: string }) | null };
+  };
+  s.secureConnecting = false;
+  if (!requestCert) return true;
+  const verifyError = s._handle?.verifyError?.();
+  if (!verifyError) {
+    s.authorized = true;
+    return true;
+  }
+  s.authorizationError = verifyError.code ?? verifyError.message;
+  return !rejectUnauthorized;
 }

@@ -34,20 +34,29 @@ export function applyLocalBindings(resources: ProxyResources, proxy: ProxyIdenti
     outboundPorts.add(port);
     listeners.push(rebind(l, `outbound_${port}`, b.outboundAddress, port));
   }
-  const clusters: Cluster[] = b.appAddress ? resources.clusters.map((c) => toApp(c, b.appAddress!)) : [...resources.clusters];
+  const clusters: Cluster[] = b.appAddress
+    ? resources.clusters.map((c) => toApp(c, b.appAddress!))
+    : [...resources.clusters];
   return { ...resources, listeners, clusters };
 }
 
 function portOf(l: Listener): number | undefined {
   const a = l.address?.address;
-  return a?.case === "socketAddress" && a.value.portSpecifier.case === "portValue" ? a.value.portSpecifier.value : undefined;
+  return a?.case === "socketAddress" && a.value.portSpecifier.case === "portValue"
+    ? a.value.portSpecifier.value
+    : undefined;
 }
 
 function rebind(l: Listener, name: string, address: string, port: number): Listener {
   const copy = clone(ListenerSchema, l);
   copy.name = name;
   copy.address = create(ListenerSchema, {
-    address: { address: { case: "socketAddress", value: { address, portSpecifier: { case: "portValue", value: port } } } },
+    address: {
+      address: {
+        case: "socketAddress",
+        value: { address, portSpecifier: { case: "portValue", value: port } },
+      },
+    },
   }).address;
   return copy;
 }
@@ -57,7 +66,12 @@ function splitInbound(l: Listener, address: string): Listener[] {
   return l.filterChains.flatMap((chain) => {
     const port = chain.filterChainMatch?.destinationPort;
     if (!port) return [];
-    const listener = rebind(create(ListenerSchema, { filterChains: [] }), `inbound_${address}_${port}`, address, port);
+    const listener = rebind(
+      create(ListenerSchema, { filterChains: [] }),
+      `inbound_${address}_${port}`,
+      address,
+      port,
+    );
     const only = clone(ListenerSchema, create(ListenerSchema, { filterChains: [chain] })).filterChains[0];
     only.filterChainMatch = undefined;
     listener.filterChains = [only];
@@ -70,7 +84,9 @@ function toApp(c: Cluster, appAddress: string): Cluster {
   const copy = clone(ClusterSchema, c);
   for (const locality of copy.loadAssignment!.endpoints) {
     for (const lbe of locality.lbEndpoints) {
-      const sa = lbe.hostIdentifier.case === "endpoint" ? lbe.hostIdentifier.value.address?.address : undefined;
+      const sa = lbe.hostIdentifier.case === "endpoint"
+        ? lbe.hostIdentifier.value.address?.address
+        : undefined;
       if (sa?.case === "socketAddress") sa.value.address = appAddress;
     }
   }

@@ -14,7 +14,12 @@ export interface BookinfoServiceOptions {
 }
 
 /** Calls another mesh service through the local sidecar, forwarding the headers Istio's sample forwards. */
-function callService(outbound: string, service: string, path: string, incoming: Record<string, unknown>): Promise<unknown> {
+function callService(
+  outbound: string,
+  service: string,
+  path: string,
+  incoming: Record<string, unknown>,
+): Promise<unknown> {
   const headers: Record<string, string> = { host: `${service}:9080` };
   for (const h of ["end-user", "x-request-id", "user-agent", "cookie"]) {
     if (typeof incoming[h] === "string") headers[h] = incoming[h] as string;
@@ -25,7 +30,11 @@ function callService(outbound: string, service: string, path: string, incoming: 
       res.on("data", (c) => body += c);
       res.on("end", () => {
         try {
-          resolve(res.statusCode === 200 ? JSON.parse(body) : { error: `${service} answered ${res.statusCode}`, body: body.trim() });
+          resolve(
+            res.statusCode === 200
+              ? JSON.parse(body)
+              : { error: `${service} answered ${res.statusCode}`, body: body.trim() },
+          );
         } catch {
           resolve({ error: `${service} answered ${res.statusCode}`, body: body.trim() });
         }
@@ -44,7 +53,14 @@ export function startBookinfoService(o: BookinfoServiceOptions): Promise<Server>
     const path = req.url ?? "/";
     switch (o.app) {
       case "details":
-        body = { id: 0, author: "William Shakespeare", year: 1595, type: "paperback", pages: 200, publisher: "PublisherA" };
+        body = {
+          id: 0,
+          author: "William Shakespeare",
+          year: 1595,
+          type: "paperback",
+          pages: 200,
+          publisher: "PublisherA",
+        };
         break;
       case "ratings":
         body = { id: 0, ratings: { Reviewer1: 5, Reviewer2: 4 }, served_by: `ratings-${o.version}` };
@@ -55,9 +71,13 @@ export function startBookinfoService(o: BookinfoServiceOptions): Promise<Server>
           { reviewer: "Reviewer2", text: "Absolutely fun and entertaining." },
         ];
         if (o.version !== "v1") {
-          const ratings = await callService(o.outbound, "ratings", "/ratings/0", h) as { ratings?: Record<string, number> };
+          const ratings = await callService(o.outbound, "ratings", "/ratings/0", h) as {
+            ratings?: Record<string, number>;
+          };
           const color = o.version === "v2" ? "black" : "red";
-          reviews.forEach((r, i) => r.rating = { stars: ratings.ratings?.[`Reviewer${i + 1}`] ?? "unavailable", color });
+          reviews.forEach((r, i) =>
+            r.rating = { stars: ratings.ratings?.[`Reviewer${i + 1}`] ?? "unavailable", color }
+          );
         }
         body = { id: 0, podname: `reviews-${o.version}`, version: o.version, reviews };
         break;

@@ -1,0 +1,70 @@
+// Starts the control plane on Node: watched config directory, xDS/registration server, monitoring server.
+import { serve, type ServerType } from "@hono/node-server";
+import { type ControlPlane, createControlPlane } from "../../control/control-plane.ts";
+import { createMonitoringApp } from "../../control/monitoring/monitoring-app.ts";
+import { WeftError } from "../../proxy/errors.ts";
+import { createNodeFileSystem } from "./node-file-system.ts";
+import { startControlServer } from "./control-server.ts";
+import { nodeClock } from "./runtime.ts";
+
+export interface StartControlOptions {
+  readonly configDir: string;
+  readonly host?: string;
+  readonly xdsPort?: number;
+  readonly monitoringPort?: number;
+  readonly log?: (line: string) => void;
+  /** Debounce quiet period (default 100 ms). */
+  readonly quietMs?: number;
+}
+
+export interface RunningControl {
+  readonly controlPlane: ControlPlane;
+  readonly xdsPort: number;
+  readonly monitoringPort: number;
+  close(): Promise<void>;
+}
+
+export async function startNodeControlPlane(options: StartControlOptions): Promise<RunningControl> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const host = options.host ?? "127.0.0.1";
+  const cp = createControlPlane({
+    clock: nodeClock,
+    now: () => Date.now(),
+    fs: createNodeFileSystem(),
+    configDir: options.configDir,
+    log,
+    quietMs: options.quietMs,
+  });
+  let ready = false;
+  const xds = await startControlServer({ host, port: options.xdsPort ?? 15010, routes: (r) => cp.routes(r) })
+    .catch((err) => {
+      throw new WeftError(
+        "config",
+        `--xds-port: cannot listen on ${host}:${options.xdsPort ?? 15010}: ${(err as Error).message}`,
+      );
+    });
+  const app = createMonitoringApp(cp, () => ready);
+  let monitoring: ServerType | undefined;
+  const monitoringPort = await new Promise<number>((resolve, reject) => {
+    monitoring = serve(
+      { fetch: app.fetch, hostname: host, port: options.monitoringPort ?? 15014 },
+      (info) => resolve(info.port),
+    );
+    monitoring.once(
+      "error",
+      (err) => reject(new WeftError("config", `--monitoring-port: cannot listen: ${err.message}`)),
+    );
+  });
+  await cp.start();
+  ready = true;
+  return {
+    controlPlane: cp,
+    xdsPort: xds.port,
+    monitoringPort,
+    async close() {
+      cp.close();
+      await xds.close();
+      await new Promise<void>((r) => monitoring ? monitoring.close(() => r()) : r());
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// createControlPlane: stores → registries → aggregate → push context → translate → snapshot cache → xDS pipeline.
+import type { ConnectRouter } from "@connectrpc/connect";
+import { RegistryService } from "../gen/weft/registry/v1/registry_pb.ts";
+import type { Clock } from "../proxy/runtime/types.ts";
+import type { ProxyIdentity } from "./model/types.ts";
+import { type ConfigStore, createConfigStore } from "./config/config-store.ts";
+import {
+  createDirectorySource,
+  type DirectorySource,
+  type FileSystemPort,
+} from "./config/directory-source.ts";
+import { type ConfigProblem, formatProblem } from "./config/problem.ts";
+import { createKubernetesRegistry } from "./registry/kubernetes.ts";
+import { createServiceEntryRegistry } from "./registry/service-entry.ts";
+import { createMemoryRegistry, type MemoryRegistry } from "./registry/memory.ts";
+import { type AggregateRegistry, createAggregateRegistry } from "./registry/aggregate.ts";
+import { type PushContext, pushContextFromRegistry } from "./push-context/push-context.ts";
+import { buildProxyResources } from "./translate/proxy-resources.ts";
+import { applyLocalBindings } from "./translate/local-bindings.ts";
+import { createSnapshotCache, type SnapshotCache } from "./xds/snapshot-cache.ts";
+import { createMetrics, type Metrics } from "./xds/metrics.ts";
+import { createPushStatus, type PushStatus } from "./xds/push-status.ts";
+import { createXdsPipeline, type XdsPipeline } from "./xds/pipeline.ts";
+import { adsRoutes } from "./xds/ads-service.ts";
+import { createRegistration, type Registration } from "./registration/registration-service.ts";
+
+export interface ControlPlaneOptions {
+  readonly clock: Clock;
+  /** Wall-clock milliseconds (status, metrics, lease timestamps). */
+  readonly now: () => number;
+  readonly fs: FileSystemPort;
+  /** The watched directory of Istio / Kubernetes YAML. */
+  readonly configDir: string;
+  readonly log: (line: string) => void;
+  readonly domainSuffix?: string;
+  /** Debounce (default 100 ms quiet, 10 s max). */
+  readonly quietMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+export interface ControlPlane {
+  readonly store: ConfigStore;
+  readonly registry: AggregateRegistry;
+  readonly registrations: MemoryRegistry;
+  readonly registration: Registration;
+  readonly cache: SnapshotCache;
+  readonly pipeline: XdsPipeline;
+  readonly status: PushStatus;
+  readonly metrics: Metrics;
+  /** Connect routes: ADS and the registration API. */
+  routes(router: ConnectRouter): void;
+  /** The push context now (rebuilt lazily after changes). */
+  pushContext(): PushContext;
+  /** Problems of the last config load (errors mean the previous config is still in force). */
+  problems(): readonly ConfigProblem[];
+  /** Loads the directory and starts watching; resolves with the first load's problems. */
+  start(): Promise<readonly ConfigProblem[]>;
+  close(): void;
+}
+
+export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
+  const { clock, log } = options;
+  const domainSuffix = options.domainSuffix ?? "cluster.local";
+  const store = createConfigStore({
+    onSubscriberError: (err) => log(`config subscriber failed: ${(err as Error).message}`),
+  });
+  const kube = createKubernetesRegistry({ domainSuffix });
+  const serviceEntries = createServiceEntryRegistry();
+  const registrations = createMemoryRegistry();
+  const registry = createAggregateRegistry([kube, serviceEntries, registrations]);
+  const registration = createRegistration({
+    registry: registrations,
+    clock,
+    wallClock: options.now,
+    domainSuffix,
+  });
+  const metrics = createMetrics();
+  const status = createPushStatus({ metrics, now: options.now });
+  const cache = createSnapshotCache();
+  const warned = new Set<string>();
+  let push: PushContext | undefined;
+
+  const pushContext = () => push ??= pushContextFromRegistry(registry, store.all(), { domainSuffix });
+  const generate = (identity: ProxyIdentity) => {
+    const resources = applyLocalBindings(buildProxyResources(pushContext(), identity), identity);
+    for (const w of resources.warnings) {
+      if (!warned.has(w)) {
+        warned.add(w);
+        log(`warning: ${w}`);
+      }
+    }
+    return resources;
+  };
+  const pipeline = createXdsPipeline({
+    generate,
+    cache,
+    clock,
+    status,
+    quietMs: options.quietMs ?? 100,
+    maxDelayMs: options.maxDelayMs ?? 10_000,
+    onError: (err) => log(`push failed: ${(err as Error).message}`),
+  });
+  const invalidate = (reason: string) => {
+    push = undefined;
+    pipeline.requestPush(reason);
+  };
+  store.onChange((snapshot) => {
+    const objects = snapshot.all();
+    kube.replace(objects);
+    serviceEntries.replace(objects);
+    invalidate(`config version ${snapshot.version}`);
+  });
+  registry.onChange((event) =>
+    invalidate(`registry ${event.registry}: ${event.hostnames.join(", ") || "all"}`)
+  );
+
+  const source: DirectorySource = createDirectorySource({
+    fs: options.fs,
+    dir: options.configDir,
+    store,
+    log,
+  });
+  const xdsConfig = { cache, provider: pipeline.provider, status, now: options.now };
+  return {
+    store,
+    registry,
+    registrations,
+    registration,
+    cache,
+    pipeline,
+    status,
+    metrics,
+    routes(router) {
+      adsRoutes(xdsConfig)(router);
+      router.service(RegistryService, registration.service);
+    },
+    pushContext,
+    problems: () => store.problems(),
+    async start() {
+      const problems = await source.start();
+      for (const c of registry.conflicts()) log(`registry conflict: ${c.message}`);
+      if (problems.some((p) => p.severity === "error")) {
+        log(`config in ${options.configDir} has errors; nothing from it is pushed until they are fixed:`);
+        for (const p of problems) log(`  ${formatProblem(p)}`);
+      }
+      return problems;
+    },
+    close() {
+      source.stop();
+      registration.close();
+      pipeline.close();
+    },
+  };
+}
