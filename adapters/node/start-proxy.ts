@@ -1,12 +1,12 @@
 // Loads a bootstrap file, starts the proxy core on the Node runtime and serves the admin API.
 import { readFile } from "node:fs/promises";
 import { serve, type ServerType } from "@hono/node-server";
-import { toJson } from "@bufbuild/protobuf";
-import { type Bootstrap, BootstrapSchema } from "../../gen/envoy/config/bootstrap/v3/bootstrap_pb.ts";
+import type { Bootstrap } from "../../gen/envoy/config/bootstrap/v3/bootstrap_pb.ts";
 import { createProxy, type Proxy } from "../../proxy/proxy.ts";
 import { loadBootstrap } from "../../proxy/config/load-bootstrap.ts";
 import { createConfigRegistry } from "../../proxy/config/registry.ts";
 import { createAdminApp } from "../../proxy/admin/admin-app.ts";
+import { renderConfigDump } from "../../proxy/admin/config-dump.ts";
 import { WeftError } from "../../proxy/errors.ts";
 import { createNodeRuntime } from "./runtime.ts";
 import { createXdsTransport } from "./xds-transport.ts";
@@ -56,12 +56,7 @@ export async function startNodeProxy(options: StartOptions): Promise<RunningProx
         level = l;
         return true;
       },
-      configDump: () => ({
-        configs: [{
-          "@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",
-          bootstrap: toJson(BootstrapSchema, bootstrap, { registry }),
-        }],
-      }),
+      configDump: () => renderConfigDump(proxy, registry),
     });
     const host = adminAddr.value.address;
     const port = adminAddr.value.portSpecifier.value;

@@ -22,6 +22,9 @@ export interface ClusterManager {
   updateEndpoints(assignment: ClusterLoadAssignment): boolean;
   /** The EDS resource names the dynamic EDS clusters want. */
   edsNames(): string[];
+  /** Cluster configs in force (for /config_dump), and the endpoint assignments received by EDS. */
+  configs(): { readonly config: Cluster; readonly dynamic: boolean }[];
+  assignments(): ClusterLoadAssignment[];
   close(): Promise<void>;
 }
 
@@ -110,6 +113,8 @@ export async function createClusterManager(
       }
       return used;
     },
+    configs: () => [...byName.values()].map((e) => ({ config: e.config, dynamic: e.dynamic })),
+    assignments: () => [...endpointsCache.values()],
     edsNames: () =>
       [...byName.values()].filter((e) => e.cluster.type === "EDS" && e.dynamic).map((e) => edsName(e.config)),
     async close() {

@@ -8,17 +8,22 @@ export interface RouteStore {
   /** Compiles every config first; on any error nothing changes. Returns the names now present. */
   apply(configs: readonly RouteConfiguration[], field: string, replaceAll: boolean): string[];
   names(): string[];
+  /** The route configurations in force (for /config_dump). */
+  configs(): RouteConfiguration[];
 }
 
 export function createRouteStore(): RouteStore {
   let tables = new Map<string, RouteTable>();
+  let raw = new Map<string, RouteConfiguration>();
   return {
     get: (name) => tables.get(name),
     apply(configs, field, replaceAll) {
       const next = replaceAll ? new Map<string, RouteTable>() : new Map(tables);
+      const nextRaw = replaceAll ? new Map<string, RouteConfiguration>() : new Map(raw);
       configs.forEach((config, i) => {
         try {
           next.set(config.name, compileRouteConfiguration(config));
+          nextRaw.set(config.name, config);
         } catch (err) {
           if (err instanceof WeftError) {
             throw new WeftError("config", `${field}[${i}] (${config.name}).${err.message}`, { cause: err });
@@ -27,8 +32,10 @@ export function createRouteStore(): RouteStore {
         }
       });
       tables = next;
+      raw = nextRaw;
       return [...tables.keys()];
     },
     names: () => [...tables.keys()],
+    configs: () => [...raw.values()],
   };
 }
