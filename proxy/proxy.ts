@@ -1,6 +1,10 @@
 // createProxy: builds clusters and listeners from an Envoy bootstrap on a given runtime, runs them, follows ADS.
 import type { Transport } from "@connectrpc/connect";
 import type { Bootstrap } from "../gen/envoy/config/bootstrap/v3/bootstrap_pb.ts";
+import type { Cluster } from "../gen/envoy/config/cluster/v3/cluster_pb.ts";
+import type { ClusterLoadAssignment } from "../gen/envoy/config/endpoint/v3/endpoint_pb.ts";
+import type { Listener } from "../gen/envoy/config/listener/v3/listener_pb.ts";
+import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.ts";
 import type { Runtime } from "./runtime/types.ts";
 import type { HttpHandler } from "./http/types.ts";
 import { type ClusterManager, createClusterManager } from "./cluster/cluster-manager.ts";
@@ -9,7 +13,7 @@ import type { RunningListener } from "./listener/listener.ts";
 import { createListenerManager } from "./listener/listener-manager.ts";
 import { createRouteStore } from "./http/route-store.ts";
 import { createConfigRegistry } from "./config/registry.ts";
-import { type AdsClient, type AdsEvent, startAdsClient } from "./xds/ads-client.ts";
+import { type AdsClient, type AdsEvent, startAdsClient, type XdsTypeHandler } from "./xds/ads-client.ts";
 import { createXdsHandlers } from "./xds/xds-handlers.ts";
 import { adsTarget } from "./xds/ads-target.ts";
 
@@ -23,6 +27,15 @@ export interface ProxyOptions {
   readonly onXdsEvent?: (event: AdsEvent) => void;
 }
 
+export interface ProxyConfigDump {
+  readonly listeners: readonly Listener[];
+  readonly clusters: readonly { readonly config: Cluster; readonly dynamic: boolean }[];
+  readonly routes: readonly RouteConfiguration[];
+  readonly endpoints: readonly ClusterLoadAssignment[];
+  /** Last ACKed version per xDS type URL. */
+  readonly versions: ReadonlyMap<string, string>;
+}
+
 export interface Proxy {
   readonly bootstrap: Bootstrap;
   readonly stats: StatsStore;
@@ -32,8 +45,15 @@ export interface Proxy {
   readonly startedAt: number;
   /** The HTTP handler of a single-chain HTTP listener (by name, else the first): edge adapters call it per request. */
   httpHandler(listenerName?: string): HttpHandler | undefined;
+  /** Every resource in force, static and from xDS (the admin /config_dump). */
+  configDump(): ProxyConfigDump;
   /** The ADS client, when the bootstrap has dynamic_resources. */
   readonly xds?: AdsClient;
+  /**
+   * The CDS, EDS, LDS and RDS handlers (in that order) ADS applies responses with; edge proxies that pull
+   * config instead of holding a stream apply what they fetched through the same handlers.
+   */
+  readonly xdsHandlers: readonly XdsTypeHandler[];
   /** Stop accepting, let in-flight requests finish (up to `timeoutMs`), then close everything. */
   drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +79,13 @@ export async function createProxy(options: ProxyOptions): Promise<Proxy> {
     await clusters.close();
     throw err;
   }
+  const xdsHandlers = createXdsHandlers({
+    runtime,
+    registry: createConfigRegistry(),
+    clusters,
+    listeners,
+    routes: routeStore,
+  });
   let xds: AdsClient | undefined;
   if (bootstrap.dynamicResources?.adsConfig) {
     const target = adsTarget(bootstrap, clusters);
@@ -69,13 +96,7 @@ export async function createProxy(options: ProxyOptions): Promise<Proxy> {
       runtime,
       transport: options.xdsTransport(target),
       node: bootstrap.node!,
-      handlers: createXdsHandlers({
-        runtime,
-        registry: createConfigRegistry(),
-        clusters,
-        listeners,
-        routes: routeStore,
-      }),
+      handlers: xdsHandlers,
       onEvent: options.onXdsEvent,
     });
   }
@@ -88,6 +109,14 @@ export async function createProxy(options: ProxyOptions): Promise<Proxy> {
     },
     startedAt: Date.now(),
     xds,
+    xdsHandlers,
+    configDump: () => ({
+      listeners: listeners.all().map((l) => l.config),
+      clusters: clusters.configs(),
+      routes: routeStore.configs(),
+      endpoints: clusters.assignments(),
+      versions: xds?.versions ?? new Map(),
+    }),
     httpHandler(name) {
       const all = listeners.all();
       return (name === undefined ? all.find((l) => l.httpHandler) : all.find((l) => l.name === name))
