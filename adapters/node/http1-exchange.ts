@@ -30,10 +30,12 @@ class NodeDownstreamRequest implements DownstreamRequest {
   readonly upgrade?: DownstreamRequest["upgrade"];
   #controller: AbortController | undefined;
   #req: IncomingMessage;
+  #res: ServerResponse | undefined;
 
-  constructor(req: IncomingMessage, upgradeSocket?: Socket) {
+  constructor(req: IncomingMessage, res?: ServerResponse, upgradeSocket?: Socket) {
     const socket = req.socket;
     this.#req = req;
+    this.#res = res;
     this.method = req.method ?? "GET";
     this.scheme = (socket as TLSSocket).encrypted ? "https" : "http";
     this.authority = req.headers.host ?? "";
@@ -63,8 +65,12 @@ class NodeDownstreamRequest implements DownstreamRequest {
     if (!this.#controller) {
       const controller = this.#controller = new AbortController();
       const socket = this.#req.socket;
+      const res = this.#res;
       const abort = () => controller.abort(new Error("downstream disconnected"));
       if (socket.destroyed) abort();
+      // Per response, not per keep-alive socket (a listener per request on the socket would pile up):
+      // the response closing before it finished means the client went away.
+      else if (res) res.once("close", () => !res.writableFinished && abort());
       else socket.once("close", abort);
     }
     return this.#controller.signal;
@@ -83,8 +89,8 @@ function hasBody(req: IncomingMessage): boolean {
   return cl !== undefined && cl !== "0";
 }
 
-export function createDownstreamRequest(req: IncomingMessage, _res?: ServerResponse, upgradeSocket?: Socket) {
-  return new NodeDownstreamRequest(req, upgradeSocket);
+export function createDownstreamRequest(req: IncomingMessage, res?: ServerResponse, upgradeSocket?: Socket) {
+  return new NodeDownstreamRequest(req, res, upgradeSocket);
 }
 
 export function serializeHead(head: ResponseHead): string {

@@ -128,6 +128,12 @@ export function serveHttp1(
   handler: HttpHandler,
 ): HttpConnection {
   const socket = socketOf(conn);
+  // The peer sent FIN before the codec took over (e.g. right after a TLS handshake): no request can
+  // follow, and a codec attached now would never see the end — close instead of leaking the socket.
+  if (socket.readableEnded) {
+    socket.destroy();
+    return { drain() {}, closed: conn.closed };
+  }
   const server = serverFor(options, handler);
   server.emit("connection", socket);
   return {

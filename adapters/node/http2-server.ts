@@ -168,6 +168,15 @@ export function serveHttp2(
   handler: HttpHandler,
 ): HttpConnection {
   const socket = socketOf(conn);
+  // Listener sockets allow half-open (tcp_proxy needs it); HTTP/2 has no half-closed connection, and
+  // node:http2 never ends a socket whose peer sent FIN — without this the connection would leak.
+  socket.allowHalfOpen = false;
+  // The peer sent FIN before the codec took over (e.g. right after a TLS handshake): no request can
+  // follow, and a codec attached now would never see the end — close instead of leaking the socket.
+  if (socket.readableEnded) {
+    socket.destroy();
+    return { drain() {}, closed: conn.closed };
+  }
   const server = serverFor(options, handler);
   let session: Http2Session | undefined;
   const onSession = (s: Http2Session) => {

@@ -49,7 +49,12 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
             resolve({
               host: addr.address,
               port: addr.port,
-              close: () => new Promise<void>((done) => server.close(() => done())),
+              // Resolves once no new connections are accepted: server.close()'s callback would also wait for
+              // every open (keep-alive) connection, which proxy.drain() only closes after this resolves.
+              close: () => {
+                server.close();
+                return Promise.resolve();
+              },
             });
           });
         });
@@ -156,7 +161,8 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
  * node:http2 waits for `secureConnecting` to turn false before it reads a single frame.
  */
 function acceptSecured(socket: TLSSocket, rejectUnauthorized: boolean, requestCert: boolean): boolean {
-  const s = socket as TLSSocket & {
+  // Node's own fields (authorizationError holds a code string, as tls.Server sets it).
+  const s = socket as unknown as {
     secureConnecting: boolean;
     authorized: boolean;
     authorizationError?: string;

@@ -171,6 +171,7 @@ export function createConnectionManager(
       path: action.path,
       headers,
       body: req.body,
+      signal: req.signal,
     };
     const hash = policy.hashPolicy
       ? hashRequest(policy.hashPolicy, { ...upstream, sourceIp: req.remoteAddress })

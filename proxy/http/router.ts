@@ -121,7 +121,7 @@ export async function forward(
       return { ok: true, response: res, host, attempts: attempt + 1 };
     }
     lastError = outcome.error!;
-    if (lastError.code === "upstream_timeout") break;
+    if (lastError.code === "upstream_timeout" || lastError.code === "downstream_reset") break;
     if (!retry || !shouldRetry(retry, { errorCode: lastError.code })) break;
   }
   const error = lastError ?? new WeftError("upstream_reset", "retries exhausted");
@@ -144,10 +144,16 @@ async function attemptOnce(
   host.activeRequests++;
   cluster.activeRequests++;
   if (isRetry) cluster.activeRetries++;
-  const controller = timeoutMs !== Infinity ? new AbortController() : undefined;
-  const timer = controller
+  // One signal for the attempt: the timeout below, or the downstream going away (then reset upstream too).
+  const downstream = request.signal;
+  const controller = timeoutMs !== Infinity || downstream ? new AbortController() : undefined;
+  const onDownstreamAbort = () =>
+    controller!.abort(new WeftError("downstream_reset", "downstream disconnected"));
+  if (downstream?.aborted) onDownstreamAbort();
+  else downstream?.addEventListener("abort", onDownstreamAbort, { once: true });
+  const timer = timeoutMs !== Infinity
     ? runtime.clock.setTimeout(() => {
-      controller.abort(
+      controller!.abort(
         new WeftError(
           isPerTry ? "upstream_per_try_timeout" : "upstream_timeout",
           `no response within ${Math.round(timeoutMs)} ms`,
@@ -169,10 +175,11 @@ async function attemptOnce(
     else if (error.code === "upstream_connect_timeout") stats.upstream_cx_connect_timeout.value++;
     else if (error.code === "upstream_per_try_timeout") stats.upstream_rq_per_try_timeout.value++;
     else if (error.code === "upstream_timeout") stats.upstream_rq_timeout.value++;
-    else stats.upstream_rq_rx_reset.value++;
+    else if (error.code !== "downstream_reset") stats.upstream_rq_rx_reset.value++;
     return { error };
   } finally {
     if (timer !== undefined) runtime.clock.clearTimeout(timer);
+    downstream?.removeEventListener("abort", onDownstreamAbort);
     host.activeRequests--;
     cluster.activeRequests--;
     if (isRetry) cluster.activeRetries--;
@@ -201,6 +208,8 @@ function flagOf(error: WeftError): ResponseFlag {
       return "UPE";
     case "upstream_overflow":
       return "UO";
+    case "downstream_reset":
+      return "DC";
     default:
       return "UC";
   }

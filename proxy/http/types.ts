@@ -142,4 +142,9 @@ export interface UpstreamPool {
 
 export interface UpstreamHttpRuntime {
   createPool(options: UpstreamPoolOptions): UpstreamPool;
+  /**
+   * Why this runtime cannot make pools like these (e.g. "HTTP/2 to upstreams"), or undefined when it can.
+   * Checked when a cluster is built, so such config is rejected at load time rather than per request.
+   */
+  refuse?(options: Pick<UpstreamPoolOptions, "protocol" | "tls">): string | undefined;
 }
