@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: format, lint, type checks, the runtime-boundary guard and vitest; ends with "N passed, N failed".
+# The whole test suite: format, lint, type checks, the runtime-boundary guard, vitest and deno test; ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 export CI="${CI:-}" DENO_NO_UPDATE_CHECK=1
@@ -26,6 +26,24 @@ else
   failed=$((failed + 1)); echo "FAILED: vitest produced no result"
 fi
 rm -f "$counts"
+
+# Deno: the conformance cases on the Deno adapter plus the Deno-only adapter tests (type-checked by deno).
+echo "== deno test"
+deno_out=$(mktemp)
+node scripts/deno.js test -A tests/conformance/deno.test.ts tests/deno/ 2>&1 | tee "$deno_out"
+deno_rc=${PIPESTATUS[0]}
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$deno_out" | tail -n 1)
+if [ -n "$summary" ]; then
+  dp=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
+  df=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")
+  di=$(grep -oE '[0-9]+ ignored' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+  echo "deno: $dp passed, $df failed, $di skipped"
+  passed=$((passed + dp)); failed=$((failed + df)); skipped=$((skipped + di))
+  if [ "$deno_rc" -ne 0 ] && [ "$df" -eq 0 ]; then failed=$((failed + 1)); fi
+else
+  failed=$((failed + 1)); echo "FAILED: deno test produced no summary"
+fi
+rm -f "$deno_out"
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

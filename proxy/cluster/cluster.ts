@@ -93,6 +93,15 @@ export async function createCluster(
       `${field}.transport_socket`,
     )
     : undefined;
+  const refusal = protocol === "http2" && !runtime.capabilities.upstreamHttp2
+    ? "HTTP/2 to upstreams"
+    : runtime.upstream.refuse?.({ protocol, tls });
+  if (refusal) {
+    throw new WeftError(
+      "unsupported",
+      `${field}: the ${runtime.capabilities.name} runtime cannot do ${refusal}; see docs/runtimes.md`,
+    );
+  }
   const thresholds = config.circuitBreakers?.thresholds[0];
   const pools = new Map<string, UpstreamPool>();
   let hosts: Host[] = [];

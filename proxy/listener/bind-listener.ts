@@ -19,7 +19,16 @@ export async function bindListener(
   field: string,
 ): Promise<RunningListener> {
   const runtime = deps.runtime;
-  if (runtime.http.serve && runtime.capabilities.inboundTcp) {
+  const all = defaultChain ? [...chains, defaultChain] : chains;
+  const needsCodec = all.some((c) => c.filter.http);
+  if (runtime.capabilities.inboundTcp && (runtime.http.serve || !needsCodec)) {
+    if (runtime.capabilities.tlsOnAcceptedConnections === false && all.some((c) => c.tls)) {
+      throw new WeftError(
+        "unsupported",
+        `${field}: the ${runtime.capabilities.name} runtime cannot terminate TLS on accepted connections ` +
+          `(a transport_socket on a tcp_proxy chain); see docs/runtimes.md`,
+      );
+    }
     return await startListener(config, chains, defaultChain, deps, field);
   }
   const chain = singleHttpChain(config, chains, defaultChain);

@@ -98,6 +98,8 @@ export interface RuntimeCapabilities {
   readonly inboundTcp: boolean;
   readonly downstreamMtls: boolean;
   readonly upstreamHttp2: boolean;
+  /** false: `net.startTls` cannot terminate TLS on accepted connections (Deno), so such listeners are refused. */
+  readonly tlsOnAcceptedConnections?: boolean;
 }
 
 /** Everything the core needs, handed in by an adapter: `createProxy({ runtime })`. */

@@ -59,6 +59,20 @@ describe("runtime boundary", () => {
     expect(findLeaks(files)).toEqual([]);
   });
 
+  it("the conformance cases run on every runtime: no runtime APIs in cases/, case-api.ts, bootstrap.ts", () => {
+    const dir = join(root, "tests/conformance");
+    const files = [...sourceFiles(join(dir, "cases")), join(dir, "case-api.ts"), join(dir, "bootstrap.ts")];
+    expect(files.length).toBeGreaterThan(4);
+    expect(findLeaks(files)).toEqual([]);
+  });
+
+  it("adapters/deno uses Deno's own APIs: no node: imports, process or Buffer", () => {
+    const files = sourceFiles(join(root, "adapters/deno"));
+    expect(files.length).toBeGreaterThan(3);
+    const denoLeaks = findLeaks(files).filter((l) => !l.includes("[a Deno. global]"));
+    expect(denoLeaks).toEqual([]);
+  });
+
   it("the guard itself catches each forbidden form", () => {
     const probe = join(root, "tests/architecture/fixtures/leaky.ts.txt");
     const leaks = findLeaks([probe]);
