@@ -80,7 +80,7 @@ export function createFetchPool(options: UpstreamPoolOptions): UpstreamPool {
             headers,
             body: bodyless ? null : toBodyInit(req.body),
             redirect: "manual",
-            signal: req.signal,
+            signal: req.cancel?.toAbortSignal(),
             duplex: "half",
           } as RequestInit & { client: Deno.HttpClient; duplex: "half" },
         );
@@ -88,7 +88,7 @@ export function createFetchPool(options: UpstreamPoolOptions): UpstreamPool {
         if (noBody) res.body?.cancel().catch(() => {});
         return { status: res.status, headers: toHeaderMap(res.headers), body: noBody ? null : res.body };
       } catch (err) {
-        if (req.signal?.aborted) throw req.signal.reason ?? err;
+        if (req.cancel?.reason) throw req.cancel.reason;
         // fetch only says "unsuccessful tunnel"; the shim knows why its dial failed (refused, timeout).
         const viaTunnel = /unsuccessful tunnel/.test(String((err as Error)?.cause ?? ""));
         throw (viaTunnel ? tunnel?.lastDialError() : undefined) ?? toUpstreamError(err, target);

@@ -76,6 +76,20 @@ class NodeDownstreamRequest implements DownstreamRequest {
     return this.#controller.signal;
   }
 
+  /** Native fast path for the router: the response closing before it finished means the client went away. */
+  onClose(fn: () => void): () => void {
+    const res = this.#res;
+    const socket = this.#req.socket;
+    if (socket.destroyed) {
+      fn();
+      return noop;
+    }
+    const emitter = res ?? socket;
+    const listener = () => (!res || !res.writableFinished) && fn();
+    emitter.once("close", listener);
+    return () => emitter.off("close", listener);
+  }
+
   trailers(): HeaderMap | undefined {
     const t = this.#req.trailers;
     return t && Object.keys(t).length ? (t as HeaderMap) : undefined;
@@ -153,3 +167,5 @@ async function pumpIterable(body: AsyncIterable<Uint8Array>, res: ServerResponse
 function destroyBody(body: HttpResponse["body"]) {
   if (body instanceof Readable) body.on("error", () => {}).destroy();
 }
+
+function noop() {}

@@ -108,6 +108,15 @@ function toDownstreamRequest(
       }
       return controller.signal;
     },
+    onClose(fn: () => void) {
+      if (stream.destroyed) {
+        fn();
+        return () => {};
+      }
+      const listener = () => stream.rstCode !== constants.NGHTTP2_NO_ERROR && fn();
+      stream.once("close", listener);
+      return () => stream.off("close", listener);
+    },
     remoteAddress: normalizeAddress(socket?.remoteAddress),
     remotePort: socket?.remotePort ?? 0,
     localAddress: normalizeAddress(socket?.localAddress),

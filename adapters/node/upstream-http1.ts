@@ -1,5 +1,7 @@
 // HTTP/1.1 upstream pool on undici's Pool (keep-alive, connect timeout) — not fetch(), not web streams.
 import { Pool } from "undici";
+import type { EventEmitter } from "node:events";
+import { UndiciCancelSignal } from "./undici-signal.ts";
 import { Duplex, PassThrough, Readable } from "node:stream";
 import type {
   UpstreamPool,
@@ -41,7 +43,7 @@ export function createHttp1Pool(options: UpstreamPoolOptions): UpstreamPool {
           path: req.path,
           headers: req.headers as Record<string, string | string[]>,
           body: body as Readable | Uint8Array | null,
-          signal: req.signal,
+          signal: req.cancel ? new UndiciCancelSignal(req.cancel) as unknown as EventEmitter : undefined,
         });
         const trailers = res.trailers;
         return {
@@ -53,7 +55,7 @@ export function createHttp1Pool(options: UpstreamPoolOptions): UpstreamPool {
           trailers: () => (Object.keys(trailers).length ? trailers : undefined),
         };
       } catch (err) {
-        if (req.signal?.aborted) throw req.signal.reason ?? err;
+        if (req.cancel?.reason) throw req.cancel.reason;
         throw toUpstreamError(err, target);
       }
     },

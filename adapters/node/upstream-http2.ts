@@ -90,15 +90,17 @@ export function createHttp2Pool(options: UpstreamPoolOptions): UpstreamPool {
       const endStream = req.body === null;
       let stream: ClientHttp2Stream;
       try {
-        stream = s.request(headers, { endStream, signal: req.signal });
+        stream = s.request(headers, { endStream });
       } catch (err) {
         throw toUpstreamError(err, target);
       }
       if (!endStream) pipeBody(req.body!, stream);
+      const stopCancel = req.cancel?.onCancel(() => stream.close(constants.NGHTTP2_CANCEL));
       return await new Promise<UpstreamResponse>((resolve, reject) => {
         let trailers: HeaderMap | undefined;
         stream.once("trailers", (t) => trailers = stripPseudo(t));
         stream.once("response", (h, flags: number) => {
+          stopCancel?.();
           stream.off("error", onError);
           stream.on("error", () => {});
           const status = Number(h[":status"]);
@@ -110,10 +112,10 @@ export function createHttp2Pool(options: UpstreamPoolOptions): UpstreamPool {
           }
           resolve({ status, headers: stripPseudo(h), body: stream, trailers: () => trailers });
         });
-        const onError = (err: Error) =>
-          reject(req.signal?.aborted ? req.signal.reason : toUpstreamError(err, target));
+        const onError = (err: Error) => reject(req.cancel?.reason ?? toUpstreamError(err, target));
         stream.once("error", onError);
         stream.once("close", () => {
+          if (req.cancel?.reason) return reject(req.cancel.reason);
           if (stream.rstCode && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
             const code = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM
               ? "upstream_refused_stream"

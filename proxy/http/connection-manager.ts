@@ -171,7 +171,6 @@ export function createConnectionManager(
       path: action.path,
       headers,
       body: req.body,
-      signal: req.signal,
     };
     const hash = policy.hashPolicy
       ? hashRequest(policy.hashPolicy, { ...upstream, sourceIp: req.remoteAddress })
@@ -187,6 +186,7 @@ export function createConnectionManager(
       timeoutMs: policy.timeoutMs,
       retry: policy.retryPolicy,
       hash,
+      downstream: req,
     });
     if (!result.ok) {
       if (result.error.code === "upstream_timeout") stats.downstream_rq_timeout.value++;

@@ -3,7 +3,8 @@ import type { Runtime } from "../runtime/types.ts";
 import type { UpstreamCluster } from "../cluster/cluster.ts";
 import type { Host } from "../cluster/host.ts";
 import { isWeftError, WeftError } from "../errors.ts";
-import type { Body, HeaderMap, UpstreamRequest, UpstreamResponse } from "./types.ts";
+import type { Body, DownstreamRequest, HeaderMap, UpstreamRequest, UpstreamResponse } from "./types.ts";
+import { AttemptCancel } from "./attempt-cancel.ts";
 import type { ResponseFlag } from "./local-reply.ts";
 import { backoffMs, PREVIOUS_HOSTS_PREDICATE, type RetryPolicy, shouldRetry } from "../route/retry-policy.ts";
 
@@ -12,6 +13,8 @@ export interface ForwardOptions {
   readonly timeoutMs: number;
   readonly retry?: RetryPolicy;
   readonly hash?: number;
+  /** The downstream request: when it goes away the attempt in flight is reset and nothing is retried. */
+  readonly downstream?: DownstreamRequest;
 }
 
 export type ForwardResult =
@@ -102,6 +105,7 @@ export async function forward(
       perTry,
       perTry < remaining,
       attempt > 0,
+      options.downstream,
     );
     if (outcome.response) {
       const res = outcome.response;
@@ -138,22 +142,19 @@ async function attemptOnce(
   timeoutMs: number,
   isPerTry: boolean,
   isRetry: boolean,
+  downstream: DownstreamRequest | undefined,
 ): Promise<{ response?: UpstreamResponse; error?: WeftError }> {
   const stats = cluster.stats;
   stats.upstream_rq_total.value++;
   host.activeRequests++;
   cluster.activeRequests++;
   if (isRetry) cluster.activeRetries++;
-  // One signal for the attempt: the timeout below, or the downstream going away (then reset upstream too).
-  const downstream = request.signal;
-  const controller = timeoutMs !== Infinity || downstream ? new AbortController() : undefined;
-  const onDownstreamAbort = () =>
-    controller!.abort(new WeftError("downstream_reset", "downstream disconnected"));
-  if (downstream?.aborted) onDownstreamAbort();
-  else downstream?.addEventListener("abort", onDownstreamAbort, { once: true });
+  // One cancellation for the attempt: the timeout below, or the downstream going away (then reset upstream too).
+  const cancel = new AttemptCancel();
+  const unwatch = downstream ? watchDownstream(downstream, cancel) : undefined;
   const timer = timeoutMs !== Infinity
     ? runtime.clock.setTimeout(() => {
-      controller!.abort(
+      cancel.cancel(
         new WeftError(
           isPerTry ? "upstream_per_try_timeout" : "upstream_timeout",
           `no response within ${Math.round(timeoutMs)} ms`,
@@ -162,9 +163,8 @@ async function attemptOnce(
     }, timeoutMs)
     : undefined;
   try {
-    const response = await cluster.pool(host).request(
-      controller ? { ...request, signal: controller.signal } : request,
-    );
+    request.cancel = cancel;
+    const response = await cluster.pool(host).request(request);
     countStatus(cluster, response.status);
     return { response };
   } catch (err) {
@@ -179,7 +179,7 @@ async function attemptOnce(
     return { error };
   } finally {
     if (timer !== undefined) runtime.clock.clearTimeout(timer);
-    downstream?.removeEventListener("abort", onDownstreamAbort);
+    unwatch?.();
     host.activeRequests--;
     cluster.activeRequests--;
     if (isRetry) cluster.activeRetries--;
@@ -265,4 +265,17 @@ async function bufferForReplay(
     offset += c.length;
   }
   return { replayable: true, bytes };
+}
+
+/** Resets the attempt when the downstream goes away: the adapter's native hook if it has one, else its signal. */
+function watchDownstream(downstream: DownstreamRequest, cancel: AttemptCancel): () => void {
+  const reset = () => cancel.cancel(new WeftError("downstream_reset", "downstream disconnected"));
+  if (downstream.onClose) return downstream.onClose(reset);
+  const signal = downstream.signal;
+  if (signal.aborted) {
+    reset();
+    return () => {};
+  }
+  signal.addEventListener("abort", reset, { once: true });
+  return () => signal.removeEventListener("abort", reset);
 }

@@ -1,4 +1,5 @@
 // The universal HTTP shapes at the runtime boundary: downstream requests in, upstream requests out.
+import type { AttemptCancel } from "./attempt-cancel.ts";
 import type {
   ClientTlsOptions,
   Connection,
@@ -43,6 +44,11 @@ export interface DownstreamRequest extends RequestHead {
   trailers(): HeaderMap | undefined;
   /** Aborted when the downstream peer resets or disconnects. Created lazily by adapters. */
   readonly signal: AbortSignal;
+  /**
+   * Optional fast path for the same event: calls `fn` once if the downstream goes away; returns an
+   * unsubscribe function. Adapters implement it with their native events; the core prefers it to `signal`.
+   */
+  onClose?(fn: () => void): () => void;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -111,8 +117,11 @@ export interface HttpServerRuntime {
 
 export interface UpstreamRequest extends RequestHead {
   body: Body | Uint8Array | null;
-  /** Abort the request (timeouts, downstream reset). */
-  signal?: AbortSignal;
+  /**
+   * Cancels the attempt (per-try / route timeout, downstream reset): the pool rejects with
+   * `cancel.reason`. Cheaper than an AbortSignal; `cancel.toAbortSignal()` makes one for fetch().
+   */
+  cancel?: AttemptCancel;
 }
 
 export interface UpstreamResponse extends ResponseHead {
