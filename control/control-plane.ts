@@ -10,6 +10,7 @@ import {
   type FileSystemPort,
 } from "./config/directory-source.ts";
 import { type ConfigProblem, formatProblem } from "./config/problem.ts";
+import { analyze } from "./config/analyze.ts";
 import { createKubernetesRegistry } from "./registry/kubernetes.ts";
 import { createServiceEntryRegistry } from "./registry/service-entry.ts";
 import { createMemoryRegistry, type MemoryRegistry } from "./registry/memory.ts";
@@ -22,6 +23,7 @@ import { createMetrics, type Metrics } from "./xds/metrics.ts";
 import { createPushStatus, type PushStatus } from "./xds/push-status.ts";
 import { createXdsPipeline, type XdsPipeline } from "./xds/pipeline.ts";
 import { adsRoutes } from "./xds/ads-service.ts";
+import { edgeConfigRoutes } from "./edge/edge-config-service.ts";
 import { createRegistration, type Registration } from "./registration/registration-service.ts";
 
 export interface ControlPlaneOptions {
@@ -47,12 +49,17 @@ export interface ControlPlane {
   readonly pipeline: XdsPipeline;
   readonly status: PushStatus;
   readonly metrics: Metrics;
-  /** Connect routes: ADS and the registration API. */
+  /** Connect routes: ADS, the edge config API and the registration API. */
   routes(router: ConnectRouter): void;
   /** The push context now (rebuilt lazily after changes). */
   pushContext(): PushContext;
   /** Problems of the last config load (errors mean the previous config is still in force). */
   problems(): readonly ConfigProblem[];
+  /**
+   * Reference problems of the accepted config (`weft analyze`: missing hosts and subsets, …). The config is in
+   * the store, but a proxy whose translation would refer to something missing keeps its last good snapshot.
+   */
+  analysis(): readonly ConfigProblem[];
   /** Loads the directory and starts watching; resolves with the first load's problems. */
   start(): Promise<readonly ConfigProblem[]>;
   close(): void;
@@ -132,10 +139,12 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     metrics,
     routes(router) {
       adsRoutes(xdsConfig)(router);
+      edgeConfigRoutes(xdsConfig)(router);
       router.service(RegistryService, registration.service);
     },
     pushContext,
     problems: () => store.problems(),
+    analysis: () => analyze(store.snapshot(), registrations.services()),
     async start() {
       const problems = await source.start();
       for (const c of registry.conflicts()) log(`registry conflict: ${c.message}`);

@@ -36,13 +36,6 @@ export async function startNodeControlPlane(options: StartControlOptions): Promi
     quietMs: options.quietMs,
   });
   let ready = false;
-  const xds = await startControlServer({ host, port: options.xdsPort ?? 15010, routes: (r) => cp.routes(r) })
-    .catch((err) => {
-      throw new WeftError(
-        "config",
-        `--xds-port: cannot listen on ${host}:${options.xdsPort ?? 15010}: ${(err as Error).message}`,
-      );
-    });
   const app = createMonitoringApp(cp, () => ready);
   let monitoring: ServerType | undefined;
   const monitoringPort = await new Promise<number>((resolve, reject) => {
@@ -55,7 +48,18 @@ export async function startNodeControlPlane(options: StartControlOptions): Promi
       (err) => reject(new WeftError("config", `--monitoring-port: cannot listen: ${err.message}`)),
     );
   });
+  // Load the config before proxies can connect: a proxy (re)connecting to a restarted control plane must never be
+  // sent the snapshot of a not-yet-loaded, empty config — it would drop every listener and cluster it runs.
   await cp.start();
+  const xds = await startControlServer({ host, port: options.xdsPort ?? 15010, routes: (r) => cp.routes(r) })
+    .catch(async (err) => {
+      cp.close();
+      await new Promise<void>((r) => monitoring ? monitoring.close(() => r()) : r());
+      throw new WeftError(
+        "config",
+        `--xds-port: cannot listen on ${host}:${options.xdsPort ?? 15010}: ${(err as Error).message}`,
+      );
+    });
   ready = true;
   return {
     controlPlane: cp,

@@ -12,7 +12,7 @@ export function createMonitoringApp(cp: ControlPlane, isReady: () => boolean): H
         "  /metrics               Prometheus metrics (pilot_xds, pilot_xds_pushes, pilot_total_xds_rejects, …)",
         "  /ready                 200 once the first config load finished",
         "  /debug/push_status     connected proxies: sent/acked versions per type, last NACK",
-        "  /debug/config_problems problems of the last config load (errors keep the previous config)",
+        "  /debug/config_problems config problems: the last load's (errors keep the previous config), then references",
         "  /debug/registry        services and endpoints from every registry",
         "",
       ].join("\n"),
@@ -24,7 +24,8 @@ export function createMonitoringApp(cp: ControlPlane, isReady: () => boolean): H
   app.get("/ready", (c) => (isReady() ? c.text("ready\n") : c.text("loading config\n", 503)));
   app.get("/debug/push_status", (c) => c.json(cp.status.toJSON()));
   app.get("/debug/config_problems", (c) => {
-    const problems = cp.problems();
+    // validation problems of the last load, then reference problems of the accepted config
+    const problems = [...cp.problems(), ...cp.analysis()];
     if (c.req.query("format") === "json") return c.json({ version: cp.store.version, problems });
     return c.text(
       problems.length

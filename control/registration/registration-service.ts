@@ -50,7 +50,8 @@ export function createRegistration(options: RegistrationOptions): Registration {
   const withExpiry = (lease: Lease): Instance =>
     create(InstanceSchema, {
       ...lease.instance,
-      expiresAt: timestampFromMs(wall() + (lease.expiresAt - clock.now())),
+      // clock.now() may be fractional (performance.now()): whole ms, or the Timestamp gets fractional nanos
+      expiresAt: timestampFromMs(Math.round(wall() + (lease.expiresAt - clock.now()))),
     });
 
   const removeFromRegistry = (lease: Lease) => {
