@@ -88,7 +88,13 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   let push: PushContext | undefined;
 
   const pushContext = () => push ??= pushContextFromRegistry(registry, store.all(), { domainSuffix });
+  // Until one config load succeeds nothing is published: a control plane restarted with broken config
+  // must not push an empty snapshot that would make every reconnecting proxy drop its routes.
+  let loaded = false;
   const generate = (identity: ProxyIdentity) => {
+    if (!loaded) {
+      throw new Error(`no valid config loaded yet from ${options.configDir}; proxies keep their last config`);
+    }
     const resources = applyLocalBindings(buildProxyResources(pushContext(), identity), identity);
     for (const w of resources.warnings) {
       if (!warned.has(w)) {
@@ -112,6 +118,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     pipeline.requestPush(reason);
   };
   store.onChange((snapshot) => {
+    loaded = true;
     const objects = snapshot.all();
     kube.replace(objects);
     serviceEntries.replace(objects);
@@ -147,6 +154,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     analysis: () => analyze(store.snapshot(), registrations.services()),
     async start() {
       const problems = await source.start();
+      if (!problems.some((p) => p.severity === "error")) loaded = true;
       for (const c of registry.conflicts()) log(`registry conflict: ${c.message}`);
       if (problems.some((p) => p.severity === "error")) {
         log(`config in ${options.configDir} has errors; nothing from it is pushed until they are fixed:`);
