@@ -1,5 +1,5 @@
 // `weft demo`: the local demo mesh (or, with --front-proxy, a single proxy in front of example upstreams).
-import { fileURLToPath } from "node:url";
+import { packagePath } from "./package-root.ts";
 import type { Server } from "node:http";
 import { parseCommandArgs } from "./cli.ts";
 import { startNodeProxy } from "./start-proxy.ts";
@@ -73,7 +73,7 @@ async function frontProxyDemo(): Promise<number> {
     startEchoServer("service_a-2", 18082),
     startEchoServer("service_b", 18083),
   ]);
-  const configPath = fileURLToPath(new URL("../../examples/front-proxy.yaml", import.meta.url));
+  const configPath = packagePath("examples/front-proxy.yaml");
   const running = (await startNodeProxy({ configPath, accessLog: true }))!;
   console.log(`
 Weft front proxy on 127.0.0.1:10000 in front of service_a (2 instances) and service_b.
