@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: format, lint, type checks, the runtime-boundary guard, vitest and deno test; ends with "N passed, N failed".
+# The whole test suite: format, lint, type checks, the runtime-boundary guard, vitest, deno test and vitest in workerd; ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 export CI="${CI:-}" DENO_NO_UPDATE_CHECK=1
@@ -13,6 +13,7 @@ step "deno fmt --check" node scripts/deno.js fmt --check
 step "deno lint" node scripts/deno.js lint
 step "tsc (core, no runtime types)" node_modules/.bin/tsc -p tsconfig.core.json
 step "tsc (all)" node_modules/.bin/tsc -p tsconfig.json
+step "tsc (workers: adapter, edge gateway, workerd tests)" node_modules/.bin/tsc -p tsconfig.workers.json
 
 counts=$(mktemp)
 echo "== vitest"
@@ -44,6 +45,20 @@ else
   failed=$((failed + 1)); echo "FAILED: deno test produced no summary"
 fi
 rm -f "$deno_out"
+
+# Workers: the conformance cases and the edge tests inside workerd (vitest-pool-workers).
+counts=$(mktemp)
+echo "== vitest (workerd)"
+WEFT_COUNT_FILE="$counts" node_modules/.bin/vitest run -c vitest.workers.config.ts
+workers_rc=$?
+if [ -s "$counts" ]; then
+  read -r wp wf ws < <(node -e 'const c=require(process.argv[1]);console.log(c.passed,c.failed,c.skipped)' "$counts")
+  passed=$((passed + wp)); failed=$((failed + wf)); skipped=$((skipped + ws))
+  if [ "$workers_rc" -ne 0 ] && [ "$wf" -eq 0 ]; then failed=$((failed + 1)); fi
+else
+  failed=$((failed + 1)); echo "FAILED: vitest (workerd) produced no result"
+fi
+rm -f "$counts"
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
