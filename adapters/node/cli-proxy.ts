@@ -81,8 +81,22 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const bootstrap = xds
+      ? adsBootstrap({
+        xds,
+        type: v.type === "router" ? "router" : "sidecar",
+        ip: v.ip as string | undefined,
+        podName: v.pod as string | undefined,
+        namespace: v.namespace as string | undefined,
+        labels: parsePairs(v.labels as string | undefined),
+        serviceAccount: v["service-account"] as string | undefined,
+        metadata: parsePairs(v.meta as string | undefined),
+        adminPort: v["admin-port"] === undefined ? undefined : Number(v["admin-port"]),
+      }, createConfigRegistry())
+      : undefined;
     const running = await startNodeProxy({
       configPath: file,
+      bootstrap,
       accessLog: Boolean(v["access-log"]),
       validateOnly: Boolean(v.validate),
     });

@@ -129,3 +129,71 @@ describe("graceful drain on SIGTERM", () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe("weft proxy --xds", () => {
+  it("follows a control plane with a generated ADS bootstrap and serves the routes it pushes", async () => {
+    const { startNodeControlPlane } = await import("../../adapters/node/start-control.ts");
+    const { createServer } = await import("node:http");
+    const web = createServer((_req, res) => res.end("web-v1"));
+    await new Promise<void>((r) => web.listen(8080, "127.0.8.1", r));
+    const configDir = mkdtempSync(join(tmpdir(), "weft-xds-cli-"));
+    writeFileSync(
+      join(configDir, "web.yaml"),
+      `apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { ports: [{ port: 8080, name: http }], selector: { app: web } }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web-0, labels: { app: web } }
+status: { podIP: 127.0.8.1 }
+`,
+    );
+    const control = await startNodeControlPlane({ configDir, xdsPort: 0, monitoringPort: 0, log: () => {} });
+    const proxy = spawn("node", [
+      weft,
+      "proxy",
+      "--xds",
+      `127.0.0.1:${control.xdsPort}`,
+      "--ip",
+      "127.0.8.2",
+      "--pod",
+      "client-0",
+      "--labels",
+      "app=client",
+      "--meta",
+      "WEFT_OUTBOUND_ADDRESS=127.0.8.3",
+    ], { cwd: root, stdio: "ignore" });
+    try {
+      let body = "";
+      for (let i = 0; i < 100 && body !== "web-v1"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        body = await new Promise<string>((resolve) => {
+          const req = request(
+            { host: "127.0.8.3", port: 8080, path: "/", headers: { host: "web:8080" } },
+            (res) => {
+              let b = "";
+              res.on("data", (c) => b += c);
+              res.on("end", () => resolve(b));
+            },
+          );
+          req.on("error", () => resolve(""));
+          req.end();
+        });
+      }
+      expect(body).toBe("web-v1");
+      const status = await (await fetch(`http://127.0.0.1:${control.monitoringPort}/debug/push_status`))
+        .json() as {
+          proxies: { identity: { id: string; labels: Record<string, string> } }[];
+        };
+      expect(status.proxies.map((p) => p.identity.id)).toContain(
+        "sidecar~127.0.8.2~client-0.default~default.svc.cluster.local",
+      );
+    } finally {
+      proxy.kill("SIGKILL");
+      await control.close();
+      web.close();
+    }
+  });
+});
