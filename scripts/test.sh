@@ -20,7 +20,7 @@ echo "== vitest"
 WEFT_COUNT_FILE="$counts" node_modules/.bin/vitest run
 vitest_rc=$?
 if [ -s "$counts" ]; then
-  read -r vp vf vs < <(node -e 'const c=require(process.argv[1]);console.log(c.passed,c.failed,c.skipped)' "$counts")
+  read -r vp vf vs < <(node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(c.passed,c.failed,c.skipped)' "$counts")
   passed=$((passed + vp)); failed=$((failed + vf)); skipped=$((skipped + vs))
   if [ "$vitest_rc" -ne 0 ] && [ "$vf" -eq 0 ]; then failed=$((failed + 1)); fi
 else
@@ -52,7 +52,7 @@ echo "== vitest (workerd)"
 WEFT_COUNT_FILE="$counts" node_modules/.bin/vitest run -c vitest.workers.config.ts
 workers_rc=$?
 if [ -s "$counts" ]; then
-  read -r wp wf ws < <(node -e 'const c=require(process.argv[1]);console.log(c.passed,c.failed,c.skipped)' "$counts")
+  read -r wp wf ws < <(node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(c.passed,c.failed,c.skipped)' "$counts")
   passed=$((passed + wp)); failed=$((failed + wf)); skipped=$((skipped + ws))
   if [ "$workers_rc" -ne 0 ] && [ "$wf" -eq 0 ]; then failed=$((failed + 1)); fi
 else
