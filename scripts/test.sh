@@ -21,6 +21,7 @@ WEFT_COUNT_FILE="$counts" node_modules/.bin/vitest run
 vitest_rc=$?
 if [ -s "$counts" ]; then
   read -r vp vf vs < <(node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(c.passed,c.failed,c.skipped)' "$counts")
+  if [ -z "${vp:-}" ]; then vp=0; vf=1; vs=0; echo "FAILED: could not read the vitest counts"; fi
   passed=$((passed + vp)); failed=$((failed + vf)); skipped=$((skipped + vs))
   if [ "$vitest_rc" -ne 0 ] && [ "$vf" -eq 0 ]; then failed=$((failed + 1)); fi
 else
@@ -53,6 +54,7 @@ WEFT_COUNT_FILE="$counts" node_modules/.bin/vitest run -c vitest.workers.config.
 workers_rc=$?
 if [ -s "$counts" ]; then
   read -r wp wf ws < <(node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(c.passed,c.failed,c.skipped)' "$counts")
+  if [ -z "${wp:-}" ]; then wp=0; wf=1; ws=0; echo "FAILED: could not read the workerd counts"; fi
   passed=$((passed + wp)); failed=$((failed + wf)); skipped=$((skipped + ws))
   if [ "$workers_rc" -ne 0 ] && [ "$wf" -eq 0 ]; then failed=$((failed + 1)); fi
 else
