@@ -4,10 +4,11 @@ import type { Server } from "node:http";
 import { parseCommandArgs } from "./cli.ts";
 import { startNodeProxy } from "./start-proxy.ts";
 import { startDemoMesh } from "./demo-mesh.ts";
+import { edgeDemo } from "./cli-demo-edge.ts";
 import { startEchoServer } from "../../examples/echo-server.ts";
 import { WeftError } from "../../proxy/errors.ts";
 
-const USAGE = `Usage: weft demo [--config <dir>] [--access-log]
+const USAGE = `Usage: weft demo [--config <dir>] [--access-log] [--edge [--edge-port <n>]]
        weft demo --front-proxy
 
 Starts, with no external services, a Bookinfo-shaped mesh on this machine:
@@ -20,6 +21,10 @@ Edit examples/mesh/virtual-service-reviews.yaml while it runs: traffic follows w
 Options:
   --config <dir>   Mesh config directory (default examples/mesh).
   --access-log     Print an access-log line per request from every proxy.
+  --edge           Also run the edge gateway Worker (deploy/workers) in workerd with wrangler dev, in front of
+                   the mesh on :8787, routed by <dir>/edge-gateway.yaml (npm run demo:edge; needs the
+                   devDependencies, so a checkout).
+  --edge-port <n>  The edge's port (default 8787).
   --front-proxy    Instead: three example upstreams behind one proxy from examples/front-proxy.yaml.
   -h, --help       Show this help.
 `;
@@ -29,6 +34,8 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     config: { type: "string" },
     "access-log": { type: "boolean" },
     "front-proxy": { type: "boolean" },
+    edge: { type: "boolean" },
+    "edge-port": { type: "string" },
   }, USAGE);
   if (!args) return 2;
   const v = args.values as Record<string, string | boolean | undefined>;
@@ -36,10 +43,18 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const configDir = (v.config as string | undefined) ?? "examples/mesh";
+  const edgePort = Number(v["edge-port"] ?? 8787);
+  if (!Number.isInteger(edgePort) || edgePort <= 0 || edgePort > 65535) {
+    console.error(`weft demo: --edge-port must be a port number\n\n${USAGE}`);
+    return 2;
+  }
   try {
-    return v["front-proxy"]
-      ? await frontProxyDemo()
-      : await meshDemo((v.config as string | undefined) ?? "examples/mesh", Boolean(v["access-log"]));
+    if (v["front-proxy"]) return await frontProxyDemo();
+    if (v.edge) {
+      return await edgeDemo({ configDir, accessLog: Boolean(v["access-log"]), edgePort, refreshSeconds: 2 });
+    }
+    return await meshDemo(configDir, Boolean(v["access-log"]));
   } catch (err) {
     if (err instanceof WeftError || (err as NodeJS.ErrnoException).code === "EADDRINUSE") {
       console.error(`weft demo: ${(err as Error).message}\n(is another demo or weft control still running?)`);
