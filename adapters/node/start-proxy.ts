@@ -31,7 +31,8 @@ export interface RunningProxy {
 
 export async function startNodeProxy(options: StartOptions): Promise<RunningProxy | undefined> {
   const registry = createConfigRegistry();
-  const bootstrap = options.bootstrap ?? loadBootstrap(await readBootstrapFile(options.configPath!), options.configPath!, registry);
+  const bootstrap = options.bootstrap ??
+    loadBootstrap(await readBootstrapFile(options.configPath!), options.configPath!, registry);
   if (options.validateOnly) return undefined;
   const runtime = createNodeRuntime();
   const proxy = await createProxy({

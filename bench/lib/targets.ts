@@ -57,7 +57,8 @@ const weft: Target = {
   name: "weft",
   nodePeer: false,
   // The production entry point: the esbuild bundle `npm run build` (run by npm install) makes — no tsx at run time.
-  missing: () => existsSync(join(ROOT, "dist/weft.mjs")) ? undefined : "dist/weft.mjs missing: run npm run build",
+  missing: () =>
+    existsSync(join(ROOT, "dist/weft.mjs")) ? undefined : "dist/weft.mjs missing: run npm run build",
   async start(env) {
     const [listenPort, adminPort] = [await freePort(), await freePort()];
     const file = join(env.dir, "weft-bootstrap.yaml");

@@ -21,7 +21,16 @@ export interface ConfigObject<Spec = Record<string, unknown>> {
   readonly source?: SourceRef;
 }
 
-export type PortProtocol = "HTTP" | "HTTP2" | "GRPC" | "TCP" | "TLS" | "HTTPS" | "MONGO" | "REDIS" | "UNKNOWN";
+export type PortProtocol =
+  | "HTTP"
+  | "HTTP2"
+  | "GRPC"
+  | "TCP"
+  | "TLS"
+  | "HTTPS"
+  | "MONGO"
+  | "REDIS"
+  | "UNKNOWN";
 
 export interface ServicePort {
   readonly name: string;

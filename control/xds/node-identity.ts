@@ -64,7 +64,9 @@ export function parseProxyIdentity(node: Node): ProxyIdentity {
   const outboundAddress = str(meta["WEFT_OUTBOUND_ADDRESS"]);
   const appAddress = str(meta["WEFT_APP_ADDRESS"]);
   const inboundAddress = str(meta["WEFT_INBOUND_ADDRESS"]) ?? (appAddress ? ip : undefined);
-  if (outboundAddress || appAddress || inboundAddress) identity.bindings = { outboundAddress, inboundAddress, appAddress };
+  if (outboundAddress || appAddress || inboundAddress) {
+    identity.bindings = { outboundAddress, inboundAddress, appAddress };
+  }
   return identity;
 }
 

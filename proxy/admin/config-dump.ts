@@ -22,7 +22,9 @@ export function renderConfigDump(proxy: Proxy, registry: Registry): unknown {
       {
         "@type": `${ADMIN}ListenersConfigDump`,
         version_info: version(XDS_TYPES.listener),
-        static_listeners: listeners.filter((l) => staticNames.has(l.name)).map((l) => ({ listener: l.listener })),
+        static_listeners: listeners.filter((l) => staticNames.has(l.name)).map((l) => ({
+          listener: l.listener,
+        })),
         dynamic_listeners: listeners.filter((l) => !staticNames.has(l.name)).map((l) => ({
           name: l.name,
           active_state: { version_info: version(XDS_TYPES.listener), listener: l.listener },
@@ -31,7 +33,9 @@ export function renderConfigDump(proxy: Proxy, registry: Registry): unknown {
       {
         "@type": `${ADMIN}ClustersConfigDump`,
         version_info: version(XDS_TYPES.cluster),
-        static_clusters: dump.clusters.filter((c) => !c.dynamic).map((c) => ({ cluster: toJson(ClusterSchema, c.config, json) })),
+        static_clusters: dump.clusters.filter((c) => !c.dynamic).map((c) => ({
+          cluster: toJson(ClusterSchema, c.config, json),
+        })),
         dynamic_active_clusters: dump.clusters.filter((c) => c.dynamic).map((c) => ({
           version_info: version(XDS_TYPES.cluster),
           cluster: toJson(ClusterSchema, c.config, json),

@@ -8,20 +8,35 @@ describe("config dump", () => {
   let proxy: TestProxy;
   beforeAll(async () => {
     proxy = await startProxy(httpBootstrap({
-      routes: "virtual_hosts: [{ name: a, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: web } }] }]",
+      routes:
+        "virtual_hosts: [{ name: a, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: web } }] }]",
       clusters: staticCluster("web", [1]),
     }));
   });
   afterAll(() => proxy.close());
 
   it("lists the bootstrap, static listeners and static clusters", () => {
-    const dump = renderConfigDump(proxy.proxy, createConfigRegistry()) as { configs: Record<string, unknown>[] };
+    const dump = renderConfigDump(proxy.proxy, createConfigRegistry()) as {
+      configs: Record<string, unknown>[];
+    };
     const types = dump.configs.map((c) => String(c["@type"]).split(".").pop());
-    expect(types).toEqual(["BootstrapConfigDump", "ListenersConfigDump", "ClustersConfigDump", "RoutesConfigDump", "EndpointsConfigDump"]);
-    const listeners = dump.configs[1] as { static_listeners: { listener: { name: string } }[]; dynamic_listeners: unknown[] };
+    expect(types).toEqual([
+      "BootstrapConfigDump",
+      "ListenersConfigDump",
+      "ClustersConfigDump",
+      "RoutesConfigDump",
+      "EndpointsConfigDump",
+    ]);
+    const listeners = dump.configs[1] as {
+      static_listeners: { listener: { name: string } }[];
+      dynamic_listeners: unknown[];
+    };
     expect(listeners.static_listeners.map((l) => l.listener.name)).toEqual(["test"]);
     expect(listeners.dynamic_listeners).toEqual([]);
     const clusters = dump.configs[2] as { static_clusters: { cluster: { name: string; type: string } }[] };
-    expect(clusters.static_clusters.map((c) => [c.cluster.name, c.cluster.type])).toEqual([["web", "STATIC"]]);
+    expect(clusters.static_clusters.map((c) => [c.cluster.name, c.cluster.type])).toEqual([[
+      "web",
+      "STATIC",
+    ]]);
   });
 });
