@@ -3,7 +3,7 @@ import type { ConfigObject } from "../model/types.ts";
 import type { KindSpecs } from "./istio-types.ts";
 import type { ConfigProblem } from "./problem.ts";
 import { hasErrors, sortProblems } from "./problem.ts";
-import { checkConfigFile } from "./validate.ts";
+import { checkConfigFile, type CheckedFile } from "./validate.ts";
 
 export interface ConfigFile {
   readonly file: string;
@@ -45,10 +45,25 @@ export interface ConfigStoreOptions {
   readonly onSubscriberError?: (err: unknown) => void;
 }
 
+interface CheckedEntry {
+  readonly text: string;
+  readonly checked: CheckedFile;
+}
+
+const json = new WeakMap<ConfigObject, string>();
+
+/** An object's JSON; objects come from the per-file cache and are frozen once accepted, so it is kept. */
+function jsonOf(o: ConfigObject): string {
+  let text = json.get(o);
+  if (text === undefined) json.set(o, text = JSON.stringify(o));
+  return text;
+}
+
 export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore {
   let current = createSnapshot([], 0);
   let fingerprint = "[]";
   let latestProblems: readonly ConfigProblem[] = [];
+  let checkedFiles = new Map<string, CheckedEntry>();
   const subscribers = new Set<(s: ConfigSnapshot) => void>();
   const reportError = options.onSubscriberError ??
     ((err: unknown) => console.error("config subscriber failed:", err));
@@ -67,16 +82,21 @@ export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore
     replaceAll(files) {
       const objects: ConfigObject[] = [];
       const problems: ConfigProblem[] = [];
+      const seen = new Map<string, CheckedEntry>();
       for (const f of files) {
-        const checked = checkConfigFile(f.text, f.file);
-        objects.push(...checked.objects);
-        problems.push(...checked.problems);
+        // A file whose text is unchanged since the last call is not parsed again (checking is pure).
+        let entry = checkedFiles.get(f.file);
+        if (entry?.text !== f.text) entry = { text: f.text, checked: checkConfigFile(f.text, f.file) };
+        seen.set(f.file, entry);
+        objects.push(...entry.checked.objects);
+        problems.push(...entry.checked.problems);
       }
+      checkedFiles = seen;
       problems.push(...duplicateProblems(objects));
       latestProblems = sortProblems(problems);
       if (hasErrors(problems)) return latestProblems;
       const sorted = sortObjects(objects);
-      const next = JSON.stringify(sorted);
+      const next = `[${sorted.map(jsonOf).join(",")}]`; // = JSON.stringify(sorted), each object serialized once
       if (next === fingerprint) return latestProblems;
       fingerprint = next;
       current = createSnapshot(sorted, current.version + 1);

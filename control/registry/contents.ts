@@ -42,15 +42,23 @@ export function createConfigFedRegistry(
 
 /** Hostnames whose service definition or instance list differs between two snapshots, sorted. */
 export function changedHostnames(a: RegistryContents, b: RegistryContents): string[] {
-  const key = (c: RegistryContents, host: string) =>
-    JSON.stringify([c.services.find((s) => s.hostname === host), c.instances.get(host) ?? []]);
+  // Index services by hostname once: a linear find per host made this quadratic in the number of services.
+  const index = (c: RegistryContents) => {
+    const byHost = new Map<string, Service>();
+    for (const s of c.services) if (!byHost.has(s.hostname)) byHost.set(s.hostname, s);
+    return byHost;
+  };
+  const servicesA = index(a);
+  const servicesB = index(b);
+  const key = (c: RegistryContents, services: ReadonlyMap<string, Service>, host: string) =>
+    JSON.stringify([services.get(host), c.instances.get(host) ?? []]);
   const hosts = new Set<string>([
     ...a.services.map((s) => s.hostname),
     ...b.services.map((s) => s.hostname),
     ...a.instances.keys(),
     ...b.instances.keys(),
   ]);
-  return [...hosts].filter((h) => key(a, h) !== key(b, h)).sort();
+  return [...hosts].filter((h) => key(a, servicesA, h) !== key(b, servicesB, h)).sort();
 }
 
 /** Sorts instances by address, then port, so output never depends on input order. */

@@ -43,10 +43,11 @@ export function createKubernetesRegistry(options: KubernetesRegistryOptions = {}
 }
 
 interface Index {
-  readonly pods: readonly ConfigObject[];
+  /** Pods and EndpointSlices grouped by namespace and by "namespace/service", in input order. */
+  readonly podsByNamespace: ReadonlyMap<string, readonly ConfigObject[]>;
+  readonly slicesByService: ReadonlyMap<string, readonly ConfigObject[]>;
   readonly podByName: ReadonlyMap<string, ConfigObject>;
   readonly podByIP: ReadonlyMap<string, ConfigObject>;
-  readonly slices: readonly ConfigObject[];
   readonly endpoints: ReadonlyMap<string, ConfigObject>;
 }
 
@@ -56,14 +57,16 @@ export function buildKubernetesContents(
   domainSuffix: string,
 ): RegistryContents {
   const pods = objects.filter((o) => o.kind === "Pod");
+  const slices = objects.filter((o) => o.kind === "EndpointSlice");
   const index: Index = {
-    pods,
+    podsByNamespace: groupBy(pods, (p) => p.namespace),
+    // A slice without the service-name label belongs to no Service ("\u0000" is in no Service name).
+    slicesByService: groupBy(slices, (s) => `${s.namespace}/${sliceServiceName(s) ?? "\u0000"}`),
     podByName: new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p])),
     podByIP: new Map(pods.flatMap((p) => {
       const ip = podIP(p);
       return ip === undefined ? [] : [[ip, p] as const];
     })),
-    slices: objects.filter((o) => o.kind === "EndpointSlice"),
     endpoints: new Map(
       objects.filter((o) => o.kind === "Endpoints").map((e) => [`${e.namespace}/${e.name}`, e]),
     ),
@@ -100,10 +103,8 @@ function buildService(
   const selector = isEmptySelector(spec.selector) ? undefined : spec.selector;
   const selected = selector === undefined
     ? []
-    : index.pods.filter((p) => p.namespace === obj.namespace && matchesSelector(p.labels, selector));
-  const slices = index.slices.filter((s) =>
-    s.namespace === obj.namespace && sliceServiceName(s) === obj.name
-  );
+    : (index.podsByNamespace.get(obj.namespace) ?? []).filter((p) => matchesSelector(p.labels, selector));
+  const slices = index.slicesByService.get(`${obj.namespace}/${obj.name}`) ?? [];
   const rawPorts = (spec.ports ?? []).filter((p) =>
     p.protocol === undefined || p.protocol.toUpperCase() === "TCP"
   );
@@ -186,6 +187,17 @@ function buildService(
     }
   }
   return { service, instances: out };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [item]);
+    else list.push(item);
+  }
+  return out;
 }
 
 /** The number behind a Service port's targetPort: numeric, or named and found in a selected Pod or a slice. */

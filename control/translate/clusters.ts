@@ -18,15 +18,43 @@ import {
 } from "./context.ts";
 import { loadAssignment } from "./load-assignment.ts";
 import { inboundClusterName } from "./names.ts";
+import { memoContent, memoOutbound, memoPush, objectId } from "./outbound-cache.ts";
 import { adsConfigSource } from "./proto.ts";
 import { effectivePolicy } from "./traffic-policy.ts";
 
 /** The proxy's clusters, sorted by name: outbound for every proxy type, inbound for sidecars. */
 export function buildClusters(push: PushContext, proxy: ProxyIdentity, warn?: WarningSink): Cluster[] {
-  const ctx = createTranslateContext(push, proxy, warn);
-  const out = planOutboundClusters(ctx).map((c) => outboundCluster(ctx, c));
-  if (proxy.type === "sidecar") out.push(...inboundClusters(ctx));
-  return out;
+  const outbound = memoOutbound(push, proxy, "clusters", warn, (w) => {
+    const ctx = createTranslateContext(push, proxy, w);
+    return planOutboundClusters(ctx).map((c) => memoCluster(ctx, c));
+  });
+  if (proxy.type !== "sidecar") return [...outbound];
+  return [...outbound, ...inboundClusters(createTranslateContext(push, proxy, warn))];
+}
+
+/**
+ * An outbound cluster depends on the proxy's type, its name, the service's resolution and port protocol, and the
+ * traffic policy that applies: EDS clusters are kept from push to push under that key (proxy classes share them).
+ * DNS clusters carry their endpoints inline and are shared within a push only.
+ */
+function memoCluster(ctx: TranslateContext, c: PlannedCluster): Cluster {
+  const build = (warn: WarningSink) => outboundCluster({ ...ctx, warn }, c);
+  const { push, proxy } = ctx;
+  if (c.service.resolution === "DNS") {
+    return memoPush(
+      push,
+      `cds-dns\u0000${proxy.type}\u0000${c.name}\u0000${objectId(c.rule)}`,
+      ctx.warn,
+      build,
+    );
+  }
+  const policy = effectivePolicy(c.rule, c.port.port, c.subset?.name);
+  const empty = c.service.resolution === "NONE" &&
+    push.instances(c.service.hostname, c.port.port).length === 0;
+  const key =
+    `cds\u0000${proxy.type}\u0000${c.name}\u0000${c.service.resolution}\u0000${c.port.protocol}\u0000${empty}` +
+    `\u0000${JSON.stringify(policy)}`;
+  return memoContent(push, key, ctx.warn, build);
 }
 
 function outboundCluster(ctx: TranslateContext, c: PlannedCluster): Cluster {
@@ -87,14 +115,27 @@ function inboundClusters(ctx: TranslateContext): Cluster[] {
     const port = ctx.push.service(i.hostname)?.ports.find((p) => p.port === i.servicePort);
     if (port !== undefined && !byPort.has(i.port)) byPort.set(i.port, port);
   }
-  return [...byPort].sort((a, b) => a[0] - b[0]).map(([target, port]) => {
-    const name = inboundClusterName(target);
-    const local: ServiceInstance = { ...dnsInstance("", port), address: "127.0.0.1", port: target };
-    return create(ClusterSchema, {
-      name,
-      clusterDiscoveryType: { case: "type", value: DiscoveryType.STATIC },
-      loadAssignment: loadAssignment(name, [local]),
-      ...clusterPolicyFields(ctx, name, { loadBalancer: { simple: "ROUND_ROBIN" } }, port.protocol),
-    });
-  });
+  return [...byPort].sort((a, b) => a[0] - b[0]).map(([target, port]) =>
+    // The same for every sidecar with this workload port and protocol.
+    memoContent(
+      ctx.push,
+      `cds-inbound\u0000${ctx.proxy.type}\u0000${target}\u0000${port.protocol}`,
+      ctx.warn,
+      (w) => {
+        const name = inboundClusterName(target);
+        const local: ServiceInstance = { ...dnsInstance("", port), address: "127.0.0.1", port: target };
+        return create(ClusterSchema, {
+          name,
+          clusterDiscoveryType: { case: "type", value: DiscoveryType.STATIC },
+          loadAssignment: loadAssignment(name, [local]),
+          ...clusterPolicyFields(
+            { ...ctx, warn: w },
+            name,
+            { loadBalancer: { simple: "ROUND_ROBIN" } },
+            port.protocol,
+          ),
+        });
+      },
+    )
+  );
 }

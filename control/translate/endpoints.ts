@@ -4,16 +4,23 @@ import type { ProxyIdentity } from "../model/types.ts";
 import type { PushContext } from "../push-context/push-context.ts";
 import { planOutboundClusters, usesEds } from "./cluster-plan.ts";
 import { createTranslateContext, type WarningSink } from "./context.ts";
-import { loadAssignment } from "./load-assignment.ts";
+import { loadAssignment, loadAssignmentKey } from "./load-assignment.ts";
+import { memoContent, memoOutbound } from "./outbound-cache.ts";
 
 export function buildEndpoints(
   push: PushContext,
   proxy: ProxyIdentity,
   warn?: WarningSink,
 ): ClusterLoadAssignment[] {
-  const ctx = createTranslateContext(push, proxy, warn);
-  return planOutboundClusters(ctx).filter(usesEds).map((c) => {
-    const labels = c.subset === undefined ? undefined : c.subset.labels ?? {};
-    return loadAssignment(c.name, push.instances(c.service.hostname, c.port.port, labels));
+  const endpoints = memoOutbound(push, proxy, "endpoints", warn, (w) => {
+    const ctx = createTranslateContext(push, proxy, w);
+    return planOutboundClusters(ctx).filter(usesEds).map((c) => {
+      const labels = c.subset === undefined ? undefined : c.subset.labels ?? {};
+      // Endpoints depend only on the cluster's instances, not on the proxy: kept from push to push.
+      const instances = push.instances(c.service.hostname, c.port.port, labels);
+      const key = `eds\u0000${loadAssignmentKey(c.name, instances)}`;
+      return memoContent(push, key, w, () => loadAssignment(c.name, instances));
+    });
   });
+  return [...endpoints];
 }

@@ -18,6 +18,7 @@ import {
 } from "./names.ts";
 import { hcmFilter, tcpProxyFilter, tlsInspector } from "./network-filters.ts";
 import { durationOf, type Init, socketAddress } from "./proto.ts";
+import { memoContent } from "./outbound-cache.ts";
 import { meshVirtualService } from "./virtual-hosts.ts";
 
 type FilterChainInit = Init<typeof FilterChainSchema>;
@@ -27,8 +28,8 @@ interface PortEntry {
   readonly port: ServicePort;
 }
 
-/** Outbound listeners (sorted by name), then virtualInbound when the proxy has instances of its own. */
-export function sidecarListeners(ctx: TranslateContext): Listener[] {
+/** Outbound listeners, sorted by name: they depend on the proxy's namespace and Sidecar scope, not its instances. */
+export function sidecarOutboundListeners(ctx: TranslateContext): Listener[] {
   const groups = new Map<string, { bind: string; port: number; entries: PortEntry[] }>();
   for (const service of ctx.scope.services) {
     for (const port of service.ports) {
@@ -44,8 +45,6 @@ export function sidecarListeners(ctx: TranslateContext): Listener[] {
     const listener = outboundListener(ctx, name, group.bind, group.port, group.entries);
     if (listener !== undefined) out.push(listener);
   }
-  const inbound = inboundListener(ctx);
-  if (inbound !== undefined) out.push(inbound);
   return out;
 }
 
@@ -64,18 +63,22 @@ function outboundListener(
     address: socketAddress(bind, port),
     trafficDirection: TrafficDirection.OUTBOUND,
   };
-  const ignore = (list: readonly PortEntry[], winner: string) => {
+  const ignore = (list: readonly PortEntry[], winner: string, warn = ctx.warn) => {
     if (list.length === 0) return;
     const hosts = list.map((e) => e.service.hostname).join(", ");
-    ctx.warn(
+    warn(
       `listener ${name}: ${hosts} cannot share the port with ${winner}; they are not reachable through it`,
     );
   };
   if (http.length > 0) {
-    ignore([...tls, ...tcp], "HTTP services");
-    return create(ListenerSchema, {
-      ...base,
-      filterChains: [{ filters: [hcmFilter(`outbound_${name}`, { rds: sidecarRouteName(port) })] }],
+    // Depends only on the address and the services on it: shared by every proxy that sees them.
+    const services = entries.map((e) => `${e.service.hostname}:${e.port.port}:${e.port.protocol}`).join(",");
+    return memoContent(ctx.push, `lds-http\u0000${name}\u0000${services}`, ctx.warn, (warn) => {
+      ignore([...tls, ...tcp], "HTTP services", warn);
+      return create(ListenerSchema, {
+        ...base,
+        filterChains: [{ filters: [hcmFilter(`outbound_${name}`, { rds: sidecarRouteName(port) })] }],
+      });
     });
   }
   const env = { gateway: MESH_GATEWAY, port };
@@ -125,7 +128,7 @@ function sniChain(
  * virtualInbound on 0.0.0.0:15006: one filter chain per workload port of the proxy's own instances (matched
  * by destination port), HTTP ports through an HCM with an inline catch-all route to `inbound|<port>||`.
  */
-function inboundListener(ctx: TranslateContext): Listener | undefined {
+export function sidecarInboundListener(ctx: TranslateContext): Listener | undefined {
   if (ctx.proxy.type !== "sidecar") return undefined;
   const ports = new Map<number, ServicePort>();
   for (const i of proxyInstances(ctx)) {
@@ -133,7 +136,14 @@ function inboundListener(ctx: TranslateContext): Listener | undefined {
     if (port !== undefined && !ports.has(i.port)) ports.set(i.port, port);
   }
   if (ports.size === 0) return undefined;
-  const chains = [...ports].sort((a, b) => a[0] - b[0]).map(([target, port]): FilterChainInit => {
+  const sorted = [...ports].sort((a, b) => a[0] - b[0]);
+  // The same for every sidecar whose workload ports (and whether they speak HTTP) are the same.
+  const key = sorted.map(([target, port]) => `${target}:${isHttpProtocol(port.protocol)}`).join(",");
+  return memoContent(ctx.push, `lds-inbound\u0000${key}`, ctx.warn, () => inboundListener(sorted));
+}
+
+function inboundListener(sorted: readonly (readonly [number, ServicePort])[]): Listener {
+  const chains = sorted.map(([target, port]): FilterChainInit => {
     const cluster = inboundClusterName(target);
     const filter = isHttpProtocol(port.protocol)
       ? hcmFilter(cluster, {

@@ -5,20 +5,31 @@ import type { ProxyIdentity } from "../model/types.ts";
 import type { PushContext } from "../push-context/push-context.ts";
 import { createTranslateContext, type TranslateContext, type WarningSink } from "./context.ts";
 import { gatewayListeners } from "./listeners-gateway.ts";
-import { sidecarListeners } from "./listeners-sidecar.ts";
+import { sidecarInboundListener, sidecarOutboundListeners } from "./listeners-sidecar.ts";
 import { proxylessName } from "./names.ts";
 import { httpConnectionManager } from "./network-filters.ts";
+import { memoRouting } from "./outbound-cache.ts";
 
+/**
+ * Outbound listeners are shared by the proxy's class (and kept while routing config is unchanged);
+ * a sidecar's virtualInbound is its own.
+ */
 export function buildListeners(push: PushContext, proxy: ProxyIdentity, warn?: WarningSink): Listener[] {
-  const ctx = createTranslateContext(push, proxy, warn);
-  switch (proxy.type) {
-    case "sidecar":
-      return sidecarListeners(ctx);
-    case "router":
-      return gatewayListeners(ctx);
-    case "proxyless":
-      return proxylessListeners(ctx);
-  }
+  const outbound = memoRouting(push, proxy, "listeners", warn, (w) => {
+    const ctx = createTranslateContext(push, proxy, w);
+    switch (proxy.type) {
+      case "sidecar":
+        return sidecarOutboundListeners(ctx);
+      case "router":
+        return gatewayListeners(ctx);
+      case "proxyless":
+        return proxylessListeners(ctx);
+    }
+  });
+  const inbound = proxy.type === "sidecar"
+    ? sidecarInboundListener(createTranslateContext(push, proxy, warn))
+    : undefined;
+  return inbound === undefined ? [...outbound] : [...outbound, inbound];
 }
 
 /**

@@ -9,6 +9,13 @@ import type { ServiceInstance } from "../model/types.ts";
 import { type Init, socketAddress } from "./proto.ts";
 import type { LocalityLbEndpointsSchema } from "../../gen/envoy/config/endpoint/v3/endpoint_components_pb.ts";
 
+/** Everything `loadAssignment(clusterName, instances)` reads, as a string (a content key for memos). */
+export function loadAssignmentKey(clusterName: string, instances: readonly ServiceInstance[]): string {
+  let key = clusterName;
+  for (const i of instances) key += `\u0001${i.address}\u0002${i.port}\u0002${i.weight}\u0002${i.healthy}`;
+  return key;
+}
+
 /**
  * The endpoints of one cluster. All instances go into one (empty) locality whose weight is the sum of theirs:
  * gRPC xDS clients ignore localities without a weight. An empty list gives a ClusterLoadAssignment without

@@ -17,6 +17,7 @@ import { planGatewayPorts, serverHosts } from "./gateway-plan.ts";
 import type { RouteEnv } from "./http-match.ts";
 import { buildVirtualServiceRoutes, defaultRoute, type RouteInit } from "./http-route.ts";
 import { gatewayRouteName, outboundClusterName, proxylessName, sidecarRouteName } from "./names.ts";
+import { memoRouting } from "./outbound-cache.ts";
 import type { Init } from "./proto.ts";
 import { claimDomains, meshVirtualService, sidecarDomains } from "./virtual-hosts.ts";
 
@@ -27,15 +28,18 @@ export function buildRoutes(
   proxy: ProxyIdentity,
   warn?: WarningSink,
 ): RouteConfiguration[] {
-  const ctx = createTranslateContext(push, proxy, warn);
-  switch (proxy.type) {
-    case "sidecar":
-      return sidecarRoutes(ctx);
-    case "router":
-      return gatewayRoutes(ctx);
-    case "proxyless":
-      return proxylessRoutes(ctx);
-  }
+  const routes = memoRouting(push, proxy, "routes", warn, (w) => {
+    const ctx = createTranslateContext(push, proxy, w);
+    switch (proxy.type) {
+      case "sidecar":
+        return sidecarRoutes(ctx);
+      case "router":
+        return gatewayRoutes(ctx);
+      case "proxyless":
+        return proxylessRoutes(ctx);
+    }
+  });
+  return [...routes];
 }
 
 /** The routes of one service port for the mesh: its VirtualService's, or the default route. */

@@ -6,6 +6,7 @@ import {
   type DiscoveryResponse,
   DiscoveryResponseSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { isBinaryCodec, sotwResourceField } from "./encoded-resources.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import { typeVersion } from "./snapshot-cache.ts";
 import type { VersionedResource } from "./snapshot.ts";
@@ -28,7 +29,11 @@ interface SotwTypeState {
     readonly resources: ReadonlyMap<string, string>;
   };
   ackedVersion?: string;
+  /** The resource map `sent` was last compared with, under the current subscription. */
+  sentFrom?: ReadonlyMap<string, VersionedResource>;
 }
+
+const EMPTY: ReadonlyMap<string, VersionedResource> = new Map();
 
 function sameContents(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
   if (a.size !== b.size) return false;
@@ -37,23 +42,33 @@ function sameContents(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, str
 }
 
 function subscribe(state: SotwTypeState, type: ResourceType, names: readonly string[], first: boolean): void {
+  const before = { wildcard: state.wildcard, names: state.names };
   if (type.wildcard && names.length === 0 && (first || state.wildcard)) {
     state.wildcard = true;
     state.names = new Set();
-    return;
+  } else {
+    state.wildcard = names.includes("*");
+    state.names = new Set(names.filter((n) => n !== "*"));
   }
-  state.wildcard = names.includes("*");
-  state.names = new Set(names.filter((n) => n !== "*"));
+  const same = before.wildcard === state.wildcard && before.names.size === state.names.size &&
+    [...state.names].every((n) => before.names.has(n));
+  if (!same) state.sentFrom = undefined;
 }
 
-function createSotwProtocol(config: XdsServerConfig): StreamProtocol<DiscoveryRequest, DiscoveryResponse> {
+function createSotwProtocol(
+  config: XdsServerConfig,
+  binary: boolean,
+): StreamProtocol<DiscoveryRequest, DiscoveryResponse> {
   const states = new Map<string, SotwTypeState>();
 
   /** A response for the type if what the proxy should have differs from what it was last sent. */
   function respond(type: ResourceType, state: SotwTypeState, stream: StreamContext, triggeredAt: number) {
     const snapshot = stream.snapshot;
     if (!snapshot || (!state.wildcard && state.names.size === 0)) return [];
-    const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? new Map();
+    const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? EMPTY;
+    // The map the last response (or comparison) was made from, and the same subscription: nothing new.
+    if (state.sent && all === state.sentFrom) return [];
+    state.sentFrom = all;
     const chosen: VersionedResource[] = [];
     for (const [name, r] of all) if (state.wildcard || state.names.has(name)) chosen.push(r);
     const contents = new Map(chosen.map((r) => [r.name, r.version]));
@@ -66,8 +81,9 @@ function createSotwProtocol(config: XdsServerConfig): StreamProtocol<DiscoveryRe
       versionInfo: version,
       typeUrl: type.typeUrl,
       nonce,
-      resources: chosen.map((r) => packResource(type, r)),
+      resources: binary ? [] : chosen.map((r) => packResource(type, r)),
     });
+    if (binary) response.$unknown = chosen.map((r) => sotwResourceField(type, r));
     config.status.responseSent(stream.connectionId, type.typeUrl, version, nonce, triggeredAt);
     return [response];
   }
@@ -116,6 +132,14 @@ export function createSotwHandler(config: XdsServerConfig, connectionSeq: () => 
     requests: AsyncIterable<DiscoveryRequest>,
     context: HandlerContext,
   ): AsyncIterable<DiscoveryResponse> {
-    return runXdsStream(requests, context.signal, config, "sotw", connectionSeq, createSotwProtocol(config));
+    const binary = isBinaryCodec(context.requestHeader.get("content-type"));
+    return runXdsStream(
+      requests,
+      context.signal,
+      config,
+      "sotw",
+      connectionSeq,
+      createSotwProtocol(config, binary),
+    );
   };
 }

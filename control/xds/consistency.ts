@@ -7,15 +7,23 @@ import type { Listener } from "../../gen/envoy/config/listener/v3/listener_pb.ts
 import type { RouteConfiguration } from "../../gen/envoy/config/route/v3/route_pb.ts";
 import { HttpConnectionManagerSchema } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
 import { TcpProxySchema } from "../../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.ts";
-import { type Snapshot, TYPE_URLS, type VersionedResource } from "./snapshot.ts";
+import { keyTokenOf, type ResourceMap } from "./map-facts.ts";
+import { type Snapshot, TYPE_URLS } from "./snapshot.ts";
 
-function resourcesOf<T>(snapshot: Snapshot, typeUrl: string): [string, T][] {
-  const map: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(typeUrl) ?? new Map();
-  return [...map].map(([name, r]) => [name, r.resource as T]);
-}
+const EMPTY: ResourceMap = new Map();
+
+// Resources are shared between proxies' snapshots and never mutated: their references are read once each.
+const routeClusterCache = new WeakMap<RouteConfiguration, ReadonlySet<string>>();
+const listenerRefCache = new WeakMap<Listener, ListenerRefs>();
 
 /** Cluster names a route configuration sends traffic (or mirrors) to; cluster_header targets are dynamic. */
-export function routeClusters(route: RouteConfiguration): Set<string> {
+export function routeClusters(route: RouteConfiguration): ReadonlySet<string> {
+  let out = routeClusterCache.get(route);
+  if (out === undefined) routeClusterCache.set(route, out = collectRouteClusters(route));
+  return out;
+}
+
+function collectRouteClusters(route: RouteConfiguration): Set<string> {
   const out = new Set<string>();
   for (const vh of route.virtualHosts) {
     for (const r of vh.routes) {
@@ -53,6 +61,12 @@ function filterRefs(config: Any, refs: ListenerRefs): void {
 
 /** The route configurations (rds) and clusters (tcp_proxy, inline routes) a listener refers to. */
 export function listenerRefs(listener: Listener): ListenerRefs {
+  let refs = listenerRefCache.get(listener);
+  if (refs === undefined) listenerRefCache.set(listener, refs = collectListenerRefs(listener));
+  return refs;
+}
+
+function collectListenerRefs(listener: Listener): ListenerRefs {
   const refs: ListenerRefs = { routeConfigs: [], clusters: [], inlineRoutes: [] };
   const chains: FilterChain[] = [...listener.filterChains];
   if (listener.defaultFilterChain) chains.push(listener.defaultFilterChain);
@@ -66,19 +80,55 @@ export function listenerRefs(listener: Listener): ListenerRefs {
   return refs;
 }
 
-/** Problems that make a snapshot unfit to publish; empty when it is consistent. */
+/**
+ * Problems that make a snapshot unfit to publish; empty when it is consistent. Checked in three parts —
+ * listeners, routes, clusters — each a function of its own map and the set of names it refers into, and
+ * cached on those (maps are shared between snapshots and never mutated; see map-facts.ts).
+ */
 export function checkConsistency(snapshot: Snapshot): string[] {
+  const listeners = snapshot.resources.get(TYPE_URLS.listener) ?? EMPTY;
+  const routes = snapshot.resources.get(TYPE_URLS.route) ?? EMPTY;
+  const clusters = snapshot.resources.get(TYPE_URLS.cluster) ?? EMPTY;
+  const endpoints = snapshot.resources.get(TYPE_URLS.endpoint) ?? EMPTY;
+  return [
+    ...cached(
+      listenerCache,
+      [listeners, keyTokenOf(routes), keyTokenOf(clusters)],
+      () => listenerProblems(listeners, routes, clusters),
+    ),
+    ...cached(routeCache, [routes, keyTokenOf(clusters)], () => routeProblems(routes, clusters)),
+    ...cached(clusterCache, [clusters, keyTokenOf(endpoints)], () => clusterProblems(clusters, endpoints)),
+  ];
+}
+
+type Nested = WeakMap<object, Nested | readonly string[]>;
+const listenerCache: Nested = new WeakMap();
+const routeCache: Nested = new WeakMap();
+const clusterCache: Nested = new WeakMap();
+
+function cached(root: Nested, keys: readonly object[], compute: () => string[]): readonly string[] {
+  let level = root;
+  for (const key of keys.slice(0, -1)) {
+    let next = level.get(key) as Nested | undefined;
+    if (next === undefined) level.set(key, next = new WeakMap());
+    level = next;
+  }
+  const last = keys[keys.length - 1];
+  let problems = level.get(last) as readonly string[] | undefined;
+  if (problems === undefined) level.set(last, problems = compute());
+  return problems;
+}
+
+function missingCluster(clusters: ResourceMap, problems: string[], owner: string, name: string): void {
+  if (!clusters.has(name)) {
+    problems.push(`${owner} refers to cluster "${name}", which is not in the snapshot`);
+  }
+}
+
+function listenerProblems(listeners: ResourceMap, routes: ResourceMap, clusters: ResourceMap): string[] {
   const problems: string[] = [];
-  const routes = new Map(resourcesOf<RouteConfiguration>(snapshot, TYPE_URLS.route));
-  const clusters = new Map(resourcesOf<Cluster>(snapshot, TYPE_URLS.cluster));
-  const endpoints = snapshot.resources.get(TYPE_URLS.endpoint) ?? new Map();
-  const needCluster = (owner: string, name: string) => {
-    if (!clusters.has(name)) {
-      problems.push(`${owner} refers to cluster "${name}", which is not in the snapshot`);
-    }
-  };
-  for (const [name, listener] of resourcesOf<Listener>(snapshot, TYPE_URLS.listener)) {
-    const refs = listenerRefs(listener);
+  for (const [name, r] of listeners) {
+    const refs = listenerRefs(r.resource as Listener);
     for (const rc of refs.routeConfigs) {
       if (!routes.has(rc)) {
         problems.push(
@@ -86,15 +136,30 @@ export function checkConsistency(snapshot: Snapshot): string[] {
         );
       }
     }
-    for (const c of refs.clusters) needCluster(`listener "${name}" (tcp_proxy)`, c);
+    for (const c of refs.clusters) missingCluster(clusters, problems, `listener "${name}" (tcp_proxy)`, c);
     for (const inline of refs.inlineRoutes) {
-      for (const c of routeClusters(inline)) needCluster(`listener "${name}" (inline route_config)`, c);
+      for (const c of routeClusters(inline)) {
+        missingCluster(clusters, problems, `listener "${name}" (inline route_config)`, c);
+      }
     }
   }
-  for (const [name, route] of routes) {
-    for (const c of routeClusters(route)) needCluster(`route configuration "${name}"`, c);
+  return problems;
+}
+
+function routeProblems(routes: ResourceMap, clusters: ResourceMap): string[] {
+  const problems: string[] = [];
+  for (const [name, r] of routes) {
+    for (const c of routeClusters(r.resource as RouteConfiguration)) {
+      missingCluster(clusters, problems, `route configuration "${name}"`, c);
+    }
   }
-  for (const [name, cluster] of clusters) {
+  return problems;
+}
+
+function clusterProblems(clusters: ResourceMap, endpoints: ResourceMap): string[] {
+  const problems: string[] = [];
+  for (const [name, r] of clusters) {
+    const cluster = r.resource as Cluster;
     const kind = cluster.clusterDiscoveryType;
     if (kind.case !== "type" || kind.value !== Cluster_DiscoveryType.EDS) continue;
     const service = cluster.edsClusterConfig?.serviceName || name;

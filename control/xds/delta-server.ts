@@ -7,6 +7,7 @@ import {
   DeltaDiscoveryResponseSchema,
   ResourceSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { deltaResourceField, isBinaryCodec } from "./encoded-resources.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
@@ -28,9 +29,16 @@ interface DeltaTypeState {
   answered: boolean;
   lastNonce?: string;
   lastVersion?: string;
+  /** The resource map `known` was last brought in line with (snapshots share unchanged maps). */
+  scanned?: ReadonlyMap<string, VersionedResource>;
 }
 
+const EMPTY: ReadonlyMap<string, VersionedResource> = new Map();
+
 function applySubscription(state: DeltaTypeState, request: DeltaDiscoveryRequest): void {
+  if (request.resourceNamesSubscribe.length > 0 || request.resourceNamesUnsubscribe.length > 0) {
+    state.scanned = undefined;
+  }
   for (const name of request.resourceNamesSubscribe) {
     if (name === "*") state.wildcard = true;
     else if (!state.names.has(name)) {
@@ -50,13 +58,17 @@ function applySubscription(state: DeltaTypeState, request: DeltaDiscoveryRequest
 
 function createDeltaProtocol(
   config: XdsServerConfig,
+  binary: boolean,
 ): StreamProtocol<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
   const states = new Map<string, DeltaTypeState>();
 
   function respond(type: ResourceType, state: DeltaTypeState, stream: StreamContext, triggeredAt: number) {
     const snapshot = stream.snapshot;
     if (!snapshot) return [];
-    const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? new Map();
+    const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? EMPTY;
+    // The same map as last time and the same subscription: the proxy already holds all of it.
+    if (all === state.scanned && state.missing.size === 0 && (state.answered || !state.wildcard)) return [];
+    state.scanned = all;
     const inScope = (name: string) => state.wildcard || state.names.has(name);
     const changed: VersionedResource[] = [];
     for (const [name, r] of all) if (inScope(name) && state.known.get(name) !== r.version) changed.push(r);
@@ -73,11 +85,14 @@ function createDeltaProtocol(
       systemVersionInfo: snapshot.version,
       typeUrl: type.typeUrl,
       nonce,
-      resources: changed.map((r) =>
-        create(ResourceSchema, { name: r.name, version: r.version, resource: packResource(type, r) })
-      ),
+      resources: binary
+        ? []
+        : changed.map((r) =>
+          create(ResourceSchema, { name: r.name, version: r.version, resource: packResource(type, r) })
+        ),
       removedResources: [...removed],
     });
+    if (binary) response.$unknown = changed.map((r) => deltaResourceField(type, r));
     config.status.responseSent(stream.connectionId, type.typeUrl, snapshot.version, nonce, triggeredAt);
     return [response];
   }
@@ -137,7 +152,7 @@ export function createDeltaHandler(config: XdsServerConfig, connectionSeq: () =>
       config,
       "delta",
       connectionSeq,
-      createDeltaProtocol(config),
+      createDeltaProtocol(config, isBinaryCodec(context.requestHeader.get("content-type"))),
     );
   };
 }

@@ -1,0 +1,196 @@
+// The simulated proxies' process (pinned to core 0): N ADS streams over Connect's gRPC transport, driven over IPC.
+import { writeFileSync } from "node:fs";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createLeanAdsClient, type LeanAdsClient } from "./lean-ads.ts";
+import { type MeshShape, proxySpec } from "./layout.ts";
+import type { ChangeWatch, SimContext, SimProxy, SimStats } from "./sim-common.ts";
+import { startDeltaProxy } from "./sim-delta.ts";
+import { startSotwProxy } from "./sim-sotw.ts";
+
+export type ClientCommand =
+  | {
+    readonly op: "connect";
+    readonly mode: "sotw" | "delta";
+    readonly port: number;
+    readonly shape: MeshShape;
+    /** Simulated proxies sharing one HTTP/2 connection (1 = a connection per proxy, like real sidecars). */
+    readonly proxiesPerConnection: number;
+    /** Advertise gzip (grpc-accept-encoding) as grpc-js clients do; off by default so the run measures xDS, not zlib. */
+    readonly gzip: boolean;
+    readonly timeoutMs: number;
+  }
+  | {
+    readonly op: "change";
+    readonly id: number;
+    readonly file: string;
+    readonly content: string;
+    readonly cluster: string;
+    readonly address: string;
+    readonly timeoutMs: number;
+  }
+  | { readonly op: "close" };
+
+export type ClientEvent =
+  | { readonly ev: "ready" }
+  | {
+    readonly ev: "full";
+    /** Wall-clock ms when the streams were opened (all 500 within a few ms, before any response). */
+    readonly openedAt: number;
+    /** Per proxy: ms from openedAt until it held and had ACKed everything it asked for (sorted). */
+    readonly fullMs: readonly number[];
+    readonly connected: number;
+    readonly stats: SimStats;
+  }
+  | {
+    readonly ev: "changed";
+    readonly id: number;
+    /** Wall-clock ms just before the file write. */
+    readonly writtenAt: number;
+    /** Per proxy that has the cluster: ms from the write until its ACK was sent (sorted). */
+    readonly ackMs: readonly number[];
+    readonly expected: number;
+    readonly stats: SimStats;
+  }
+  | { readonly ev: "error"; readonly message: string };
+
+/**
+ * HTTP/2 flow-control windows of the simulated proxies (stream and connection). Node's default, 64 KiB, makes
+ * a 1 MB push wait for ~16 WINDOW_UPDATE round trips through two busy event loops; Envoy's defaults are
+ * 256 MiB. 64 MiB keeps the transfer from being the bottleneck.
+ */
+const WINDOW = 64 * 1024 * 1024;
+
+/** Opens sessions with wide stream windows and widens each session's connection window once. */
+class WideWindowSessionManager extends Http2SessionManager {
+  private readonly widened = new WeakSet<object>();
+
+  constructor(baseUrl: string) {
+    super(baseUrl, undefined, { settings: { initialWindowSize: WINDOW } });
+  }
+
+  override async request(...args: Parameters<Http2SessionManager["request"]>) {
+    const stream = await super.request(...args);
+    const session = stream.session;
+    if (session && !this.widened.has(session)) {
+      this.widened.add(session);
+      session.setLocalWindowSize(WINDOW);
+    }
+    return stream;
+  }
+}
+
+const wall = () => performance.timeOrigin + performance.now();
+const reply = (event: ClientEvent) => process.send!(event);
+
+const stats: SimStats = { responses: 0, resources: 0, resourceBytes: 0, acks: 0, nacks: 0, errors: 0 };
+const proxies: SimProxy[] = [];
+let connected = 0;
+let firstError: string | undefined;
+
+function snapshotStats(): SimStats {
+  const copy = { ...stats };
+  for (const k of Object.keys(stats) as (keyof SimStats)[]) stats[k] = 0;
+  return copy;
+}
+
+function connect(cmd: Extract<ClientCommand, { op: "connect" }>): void {
+  const fullAt = new Map<number, number>();
+  let openedAt = 0;
+  const timeout: { timer?: ReturnType<typeof setTimeout> } = {};
+  const finish = () => {
+    clearTimeout(timeout.timer);
+    connected = fullAt.size;
+    reply({
+      ev: "full",
+      openedAt,
+      fullMs: [...fullAt.values()].map((t) => t - openedAt).sort((a, b) => a - b),
+      connected,
+      stats: snapshotStats(),
+    });
+  };
+  const ctx: SimContext = {
+    now: wall,
+    watch: undefined,
+    stats,
+    onFull(proxy, at) {
+      fullAt.set(proxy, at);
+      if (fullAt.size === cmd.shape.proxies) finish();
+    },
+    onError(proxy, err) {
+      stats.errors += 1;
+      firstError ??= `proxy ${proxy}: ${(err as Error).message}`;
+      if (stats.errors === 1) console.error(`ads-clients: ${firstError}`);
+    },
+  };
+  let client: LeanAdsClient | undefined;
+  openedAt = wall();
+  for (let p = 0; p < cmd.shape.proxies; p++) {
+    if (p % cmd.proxiesPerConnection === 0 || !client) {
+      const baseUrl = `http://127.0.0.1:${cmd.port}`;
+      client = createLeanAdsClient(createGrpcTransport({
+        baseUrl,
+        sessionManager: new WideWindowSessionManager(baseUrl),
+        ...(cmd.gzip ? {} : { acceptCompression: [] }),
+      }));
+    }
+    const start = cmd.mode === "sotw" ? startSotwProxy : startDeltaProxy;
+    proxies.push(start(p, proxySpec(p, cmd.shape), client, ctx));
+  }
+  timeout.timer = setTimeout(() => {
+    console.error(
+      `ads-clients: only ${fullAt.size}/${cmd.shape.proxies} proxies complete; ${firstError ?? ""}`,
+    );
+    finish();
+  }, cmd.timeoutMs);
+  watchContext = ctx;
+}
+
+let watchContext: SimContext | undefined;
+
+function change(cmd: Extract<ClientCommand, { op: "change" }>): void {
+  const ctx = watchContext!;
+  const expected = connected;
+  const timeout: { timer?: ReturnType<typeof setTimeout> } = {};
+  let writtenAt = 0;
+  const done = () => {
+    clearTimeout(timeout.timer);
+    ctx.watch = undefined;
+    reply({
+      ev: "changed",
+      id: cmd.id,
+      writtenAt,
+      ackMs: [...watch.acked.values()].map((t) => t - writtenAt).sort((a, b) => a - b),
+      expected,
+      stats: snapshotStats(),
+    });
+  };
+  const watch: ChangeWatch = {
+    cluster: cmd.cluster,
+    address: cmd.address,
+    acked: new Map(),
+    onAck() {
+      if (watch.acked.size === expected) done();
+    },
+  };
+  ctx.watch = watch;
+  timeout.timer = setTimeout(done, cmd.timeoutMs);
+  writtenAt = wall();
+  writeFileSync(cmd.file, cmd.content);
+}
+
+process.on("message", (cmd: ClientCommand) => {
+  try {
+    if (cmd.op === "connect") connect(cmd);
+    else if (cmd.op === "change") change(cmd);
+    else {
+      for (const p of proxies) p.close();
+      setTimeout(() => process.exit(0), 200).unref();
+      process.disconnect();
+    }
+  } catch (err) {
+    reply({ ev: "error", message: (err as Error).stack ?? String(err) });
+  }
+});
+process.on("disconnect", () => setTimeout(() => process.exit(0), 200).unref());
+process.on("SIGTERM", () => process.exit(0)); // exit normally, so that --cpu-prof writes its profile
+reply({ ev: "ready" });

@@ -1,0 +1,80 @@
+// The control plane under test, in its own process: startNodeControlPlane plus timing events on stdout ("@@ {json}").
+import { parseArgs } from "node:util";
+import { startNodeControlPlane } from "../../adapters/node/start-control.ts";
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable across the benchmark's processes. */
+const wall = () => performance.timeOrigin + performance.now();
+
+const memoryMb = () => {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1e5) / 10;
+  return {
+    rss: mb(m.rss),
+    heapUsed: mb(m.heapUsed),
+    external: mb(m.external),
+    arrayBuffers: mb(m.arrayBuffers),
+  };
+};
+
+const emit = (event: Record<string, unknown>) => process.stdout.write(`@@ ${JSON.stringify(event)}\n`);
+
+const { values } = parseArgs({
+  options: {
+    config: { type: "string" },
+    "quiet-ms": { type: "string" },
+  },
+});
+if (!values.config) {
+  console.error("usage: control-process.ts --config <dir> [--quiet-ms N]");
+  process.exit(2);
+}
+
+const startedAt = wall();
+const running = await startNodeControlPlane({
+  configDir: values.config,
+  xdsPort: 0,
+  monitoringPort: 0,
+  quietMs: values["quiet-ms"] === undefined ? undefined : Number(values["quiet-ms"]),
+  log: (line) => {
+    if (!line.startsWith("config version")) console.log(line);
+  },
+});
+const cp = running.controlPlane;
+
+// Where the time of an endpoint change goes: config accepted (reload + parse + validate), then the debounced push.
+cp.store.onChange((snapshot) => emit({ ev: "config", at: wall(), version: snapshot.version }));
+const pushCompleted = cp.status.pushCompleted.bind(cp.status);
+(cp.status as { pushCompleted: typeof pushCompleted }).pushCompleted = (record) => {
+  pushCompleted(record);
+  emit({
+    ev: "push",
+    at: wall(),
+    // Clock (performance.now) milliseconds: first change event → last proxy's snapshot published.
+    tookMs: record.finishedAt - record.startedAt,
+    proxies: record.proxies,
+    reasons: record.reasons.length,
+    memory: memoryMb(),
+  });
+};
+
+emit({
+  ev: "ready",
+  xdsPort: running.xdsPort,
+  monitoringPort: running.monitoringPort,
+  startupMs: wall() - startedAt,
+  objects: cp.store.all().length,
+  services: cp.pushContext().services.length,
+});
+
+// The runner's "how much is live?": a full GC (node --expose-gc), then the numbers.
+process.on("SIGUSR2", () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  emit({ ev: "memory", memory: memoryMb() });
+});
+
+const stop = async () => {
+  await running.close();
+  process.exit(0);
+};
+process.once("SIGTERM", () => void stop());
+process.once("SIGINT", () => void stop());

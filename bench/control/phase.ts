@@ -1,0 +1,224 @@
+// One benchmark phase: fresh config, control plane on core 1, N simulated proxies on core 0, first push, endpoint edits.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { cpuMicros, memoryMb } from "../lib/processes.ts";
+import type { ClientCommand, ClientEvent } from "./ads-clients.ts";
+import { endpointSliceFile, endpointSliceYaml, generateConfig } from "./config-gen.ts";
+import { changedIp, edsClusterName, type MeshShape } from "./layout.ts";
+import { spawnNode } from "./procs.ts";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+
+export interface PhaseOptions {
+  readonly mode: "sotw" | "delta";
+  readonly quietMs: number;
+  readonly shape: MeshShape;
+  readonly changes: number;
+  readonly proxiesPerConnection: number;
+  readonly gzip: boolean;
+  readonly configDir: string;
+  /** Where `--cpu-prof` writes the control plane's profile; no profiling when undefined. */
+  readonly profileDir?: string;
+  /** --max-old-space-size for the control plane (Node's default when undefined). */
+  readonly heapMb?: number;
+  /** Numbers the changed addresses so that no two edits of a run look alike. */
+  readonly changeOffset: number;
+}
+
+export interface ChangeResult {
+  readonly service: number;
+  /** File write → last ACK among the proxies that have the cluster. */
+  readonly lastAckMs: number;
+  readonly medianAckMs: number;
+  readonly acked: number;
+  readonly expected: number;
+  /** File write → config accepted by the store (watch + settle + re-reading and validating the directory). */
+  readonly configMs?: number;
+  /** Config accepted → the debounced push published every proxy's snapshot. */
+  readonly pushMs?: number;
+  readonly resourceBytes: number;
+  readonly responses: number;
+}
+
+export interface LiveMemory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+export interface PhaseResult {
+  readonly mode: "sotw" | "delta";
+  readonly quietMs: number;
+  readonly proxies: number;
+  readonly connected: number;
+  /** Control process start → config loaded and listening. */
+  readonly startupMs: number;
+  /** All streams opened → the last proxy holds and has ACKed CDS, EDS, LDS, RDS. */
+  readonly firstPushMs: number;
+  readonly firstPushPerProxyMs: { readonly p50: number; readonly p99: number };
+  readonly firstPushResourceBytes: number;
+  readonly changes: readonly ChangeResult[];
+  readonly cpu: {
+    readonly startupS: number;
+    readonly firstPushS: number;
+    readonly changesS: number;
+    readonly totalS: number;
+  };
+  readonly clientCpuS: number;
+  readonly rssMb: number;
+  readonly hwmMb: number;
+  /** process.memoryUsage() of the control plane after a full GC at the end of the phase, MB. */
+  readonly live: LiveMemory;
+  readonly errors: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function runPhase(o: PhaseOptions, log: (line: string) => void): Promise<PhaseResult> {
+  const { shape } = o;
+  generateConfig(o.configDir, shape);
+  const profArgs = o.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${o.profileDir}`] : [];
+  const control = spawnNode(
+    1,
+    [
+      "--expose-gc",
+      ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : []),
+      ...profArgs,
+      // Extra flags for a closer look, e.g. BENCH_CONTROL_NODE_ARGS=--heapsnapshot-signal=SIGUSR1
+      ...(process.env.BENCH_CONTROL_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+    ],
+    join(HERE, "control-process.ts"),
+    ["--config", o.configDir, "--quiet-ms", String(o.quietMs)],
+    false,
+  );
+  const clientProf = o.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(o.profileDir, "clients")}`] : [];
+  const clients = spawnNode(
+    0,
+    ["--max-old-space-size=4096", ...clientProf],
+    join(HERE, "ads-clients.ts"),
+    [],
+    true,
+  );
+  try {
+    const ready = await control.next<{ xdsPort: number; startupMs: number }>(
+      (e) => e.ev === "ready",
+      120_000,
+    );
+    const cpuReady = cpuMicros(control.pid);
+    log(`control plane up in ${(ready.startupMs / 1000).toFixed(2)} s (pid ${control.pid})`);
+    await clients.next((e) => e.ev === "ready", 30_000);
+    const send = (cmd: ClientCommand) => clients.process.send(cmd);
+    send({
+      op: "connect",
+      mode: o.mode,
+      port: ready.xdsPort,
+      shape,
+      proxiesPerConnection: o.proxiesPerConnection,
+      gzip: o.gzip,
+      timeoutMs: 600_000,
+    });
+    const full = await clients.next<Extract<ClientEvent, { ev: "full" }>>((e) => e.ev === "full", 620_000);
+    const cpuFull = cpuMicros(control.pid);
+    const firstPushMs = full.fullMs.at(-1) ?? Number.NaN;
+    log(
+      `${full.connected}/${shape.proxies} proxies complete ${
+        (firstPushMs / 1000).toFixed(2)
+      } s after the streams opened`,
+    );
+    let errors = full.stats.errors;
+    await sleep(1000);
+    const cpuChangesStart = cpuMicros(control.pid);
+    const changes: ChangeResult[] = [];
+    for (let c = 0; c < o.changes; c++) {
+      const service = (c * 97 + 13) % shape.services;
+      const address = changedIp(o.changeOffset + c);
+      const content = endpointSliceYaml(service, shape, {
+        endpoint: shape.endpointsPerService - 1,
+        ip: address,
+      });
+      const eventsBefore = control.events.length;
+      send({
+        op: "change",
+        id: c,
+        file: endpointSliceFile(o.configDir, service, shape),
+        content,
+        cluster: edsClusterName(service, shape),
+        address,
+        timeoutMs: 120_000,
+      });
+      const r = await clients.next<Extract<ClientEvent, { ev: "changed" }>>(
+        (e) => e.ev === "changed" && e.id === c,
+        130_000,
+      );
+      errors += r.stats.errors;
+      const after = control.events.slice(eventsBefore);
+      const config = after.find((e) => e.ev === "config" && (e.at as number) >= r.writtenAt);
+      const push = config && after.find((e) => e.ev === "push" && (e.at as number) >= (config.at as number));
+      const result: ChangeResult = {
+        service,
+        lastAckMs: r.ackMs.length === r.expected ? r.ackMs.at(-1)! : Number.POSITIVE_INFINITY,
+        medianAckMs: percentile(r.ackMs, 50),
+        acked: r.ackMs.length,
+        expected: r.expected,
+        configMs: config ? (config.at as number) - r.writtenAt : undefined,
+        pushMs: push ? (push.at as number) - (config!.at as number) : undefined,
+        resourceBytes: r.stats.resourceBytes,
+        responses: r.stats.responses,
+      };
+      changes.push(result);
+      log(
+        `change ${c + 1}/${o.changes} (svc ${service}): last ACK ${result.lastAckMs.toFixed(0)} ms ` +
+          `(${r.ackMs.length}/${r.expected}; config ${result.configMs?.toFixed(0) ?? "?"} ms, push ${
+            result.pushMs?.toFixed(0) ?? "?"
+          } ms)`,
+      );
+      // Let the previous push drain so that edits are not coalesced by the debouncer.
+      await sleep(300 + o.quietMs);
+    }
+    const cpuEnd = cpuMicros(control.pid);
+    const mem = memoryMb(control.pid);
+    // Then what is live: the control plane runs a full GC and reports (after the CPU and RSS readings).
+    control.process.kill("SIGUSR2");
+    const live = (await control.next<{ memory: LiveMemory }>((e) => e.ev === "memory", 30_000)).memory;
+    log(
+      `RSS ${mem.rssMb.toFixed(0)} MB (peak ${
+        mem.hwmMb.toFixed(0)
+      }); after a full GC: heap ${live.heapUsed} MB, ` +
+        `array buffers ${live.arrayBuffers} MB, rss ${live.rss} MB`,
+    );
+    const clientCpuS = cpuMicros(clients.pid) / 1e6;
+    const firstPushResourceBytes = full.stats.resourceBytes;
+    return {
+      mode: o.mode,
+      quietMs: o.quietMs,
+      proxies: shape.proxies,
+      connected: full.connected,
+      startupMs: ready.startupMs,
+      firstPushMs,
+      firstPushPerProxyMs: { p50: percentile(full.fullMs, 50), p99: percentile(full.fullMs, 99) },
+      firstPushResourceBytes,
+      changes,
+      cpu: {
+        startupS: cpuReady / 1e6,
+        firstPushS: (cpuFull - cpuReady) / 1e6,
+        changesS: (cpuEnd - cpuChangesStart) / 1e6,
+        totalS: cpuEnd / 1e6,
+      },
+      clientCpuS,
+      rssMb: mem.rssMb,
+      hwmMb: mem.hwmMb,
+      live,
+      errors,
+    };
+  } finally {
+    if (clients.process.connected) clients.process.send({ op: "close" } satisfies ClientCommand);
+    await clients.stop(3000);
+    await control.stop(o.profileDir ? 30_000 : 5000);
+  }
+}

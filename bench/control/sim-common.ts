@@ -1,0 +1,93 @@
+// What the simulated SotW and delta proxies share: the node, a pushable request stream, the run's watch and counters.
+import { create } from "@bufbuild/protobuf";
+import { type Node, NodeSchema } from "../../gen/envoy/config/core/v3/base_pb.ts";
+import type { ProxySpec } from "./layout.ts";
+
+export const CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+export const EDS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+export const LDS = "type.googleapis.com/envoy.config.listener.v3.Listener";
+export const RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+
+/** An endpoint change being timed: which proxies have ACKed an EDS response carrying the new address. */
+export interface ChangeWatch {
+  readonly cluster: string;
+  readonly address: string;
+  /** Proxy index → when its ACK was sent. */
+  readonly acked: Map<number, number>;
+  onAck(): void;
+}
+
+export interface SimStats {
+  responses: number;
+  resources: number;
+  /** Bytes of the resources received (their Any values), a floor for the bytes on the wire. */
+  resourceBytes: number;
+  acks: number;
+  nacks: number;
+  errors: number;
+}
+
+export interface SimContext {
+  readonly now: () => number;
+  watch: ChangeWatch | undefined;
+  readonly stats: SimStats;
+  /** The proxy holds, and has ACKed, every resource it asked for (first time only). */
+  onFull(proxy: number, at: number): void;
+  onError(proxy: number, err: unknown): void;
+}
+
+export interface SimProxy {
+  close(): void;
+}
+
+export function nodeOf(spec: ProxySpec): Node {
+  return create(NodeSchema, {
+    id: spec.nodeId,
+    cluster: spec.labels.app ?? spec.pod,
+    metadata: {
+      NAMESPACE: spec.namespace,
+      LABELS: { ...spec.labels },
+      WORKLOAD_NAME: spec.labels.app ?? spec.pod,
+      SERVICE_ACCOUNT: spec.serviceAccount,
+      CLUSTER_ID: "Kubernetes",
+      INSTANCE_IPS: spec.ip,
+    },
+  });
+}
+
+/** An AsyncIterable of requests that the proxy pushes into as responses arrive. */
+export interface Pushable<T> extends AsyncIterable<T> {
+  push(item: T): void;
+  end(): void;
+}
+
+export function createPushable<T>(): Pushable<T> {
+  const items: T[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  return {
+    push(item) {
+      items.push(item);
+      wake?.();
+      wake = undefined;
+    },
+    end() {
+      ended = true;
+      wake?.();
+      wake = undefined;
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        while (items.length > 0) yield items.shift()!;
+        if (ended) return;
+        await new Promise<void>((resolve) => wake = resolve);
+      }
+    },
+  };
+}
+
+export function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}

@@ -1,0 +1,66 @@
+// Facts kept about each per-type resource map of a snapshot: its version sums and a key-set token.
+//
+// Snapshots of one node share per-type maps from push to push when a type did not change (snapshot-build.ts),
+// and maps are never mutated once built, so facts computed for a map object hold for as long as it lives.
+import { hash32 } from "../../proxy/cluster/lb/hash.ts";
+import type { VersionedResource } from "./snapshot.ts";
+
+export type ResourceMap = ReadonlyMap<string, VersionedResource>;
+
+const encoder = new TextEncoder();
+const entryHashes = new WeakMap<VersionedResource, readonly [number, number]>();
+const sums = new WeakMap<ResourceMap, readonly [number, number]>();
+const keyTokens = new WeakMap<ResourceMap, object>();
+
+/** Two seeded hashes of "<type URL>\n<name>\n<version>": a snapshot's version sums them over its entries. */
+export function hashEntry(url: string, name: string, version: string): [number, number] {
+  const bytes = encoder.encode(`${url}\n${name}\n${version}`);
+  return [hash32(bytes, 0), hash32(bytes, 0x9747b28c)];
+}
+
+/** An entry's hashes, once per versioned resource (they are shared between snapshots). */
+export function entryHashOf(url: string, r: VersionedResource): readonly [number, number] {
+  let h = entryHashes.get(r);
+  if (h === undefined) entryHashes.set(r, h = hashEntry(url, r.name, r.version));
+  return h;
+}
+
+/** Records an entry's hashes when they were computed with it. */
+export function recordEntryHash(r: VersionedResource, a: number, b: number): void {
+  entryHashes.set(r, [a, b]);
+}
+
+/** The sums (mod 2^32) of a map's entry hashes. */
+export function sumsOf(url: string, map: ResourceMap): readonly [number, number] {
+  let s = sums.get(map);
+  if (s === undefined) {
+    let a = 0;
+    let b = 0;
+    for (const r of map.values()) {
+      const [x, y] = entryHashOf(url, r);
+      a = (a + x) | 0;
+      b = (b + y) | 0;
+    }
+    sums.set(map, s = [a, b]);
+  }
+  return s;
+}
+
+export function recordSums(map: ResourceMap, a: number, b: number): void {
+  sums.set(map, [a, b]);
+}
+
+/**
+ * An object standing for the map's set of names: maps with the same token have the same names (the reverse
+ * need not hold). Checks that depend only on which names exist are cached per token.
+ */
+export function keyTokenOf(map: ResourceMap): object {
+  let token = keyTokens.get(map);
+  if (token === undefined) keyTokens.set(map, token = {});
+  return token;
+}
+
+/** Declares that `map` has exactly the names of `from` (the caller has checked). */
+export function shareKeyToken(map: ResourceMap, from: ResourceMap): void {
+  keyTokens.set(map, keyTokenOf(from));
+}

@@ -1,0 +1,140 @@
+// Memoized translation: proxies of one class share resources, others do not, and results equal a cold build.
+import { type Message, toBinary } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import type { ConfigObject, ProxyIdentity } from "../../../control/model/types.ts";
+import { forgetLastingMemos, outboundKey } from "../../../control/translate/outbound-cache.ts";
+import { buildProxyResources, type ProxyResources } from "../../../control/translate/proxy-resources.ts";
+import { resourceTypeOf } from "../../../control/xds/resource-types.ts";
+import { BOOKINFO_ISTIO, BOOKINFO_KUBE, obj, pod, pushFor, service, sidecar } from "./bookinfo.ts";
+
+/** Every resource as "type name → bytes (hex)", plus the warnings: equal when translation is equal. */
+function fingerprint(r: ProxyResources): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of [...r.listeners, ...r.routes, ...r.clusters, ...r.endpoints] as Message[]) {
+    const type = resourceTypeOf(m)!;
+    const named = m as Message & { name?: string; clusterName?: string };
+    out[`${type.short} ${named.clusterName ?? named.name}`] = Buffer.from(toBinary(type.schema, m)).toString(
+      "hex",
+    );
+  }
+  out.warnings = [...r.warnings].sort().join("\n");
+  return out;
+}
+
+const OTHER_NS: readonly ConfigObject[] = [
+  obj("Service", "web", { selector: { app: "web" }, ports: [{ name: "http", port: 9080 }] }, {
+    namespace: "shop",
+  }),
+  { ...pod("web", "v1", "10.0.5.1"), namespace: "shop" },
+];
+
+/** Config whose translation depends on labels: a DestinationRule workloadSelector and a sourceLabels match. */
+const LABEL_DEPENDENT: readonly ConfigObject[] = [
+  obj("DestinationRule", "ratings-for-reviews", {
+    host: "ratings",
+    workloadSelector: { matchLabels: { app: "reviews" } },
+    trafficPolicy: { loadBalancer: { simple: "ROUND_ROBIN" } },
+  }),
+  obj("VirtualService", "details", {
+    hosts: ["details"],
+    http: [
+      { match: [{ sourceLabels: { app: "productpage" } }], route: [{ destination: { host: "details" } }] },
+      { route: [{ destination: { host: "ratings" } }] },
+    ],
+  }),
+];
+
+const PROXIES: readonly ProxyIdentity[] = [
+  sidecar("productpage", "v1", "10.0.0.10"),
+  sidecar("reviews", "v1", "10.0.0.21"),
+  sidecar("reviews", "v2", "10.0.0.22"),
+  sidecar("ratings", "v1", "10.0.0.31"),
+  sidecar("web", "v1", "10.0.5.1", "shop"),
+];
+
+describe("memoized outbound translation", () => {
+  for (
+    const [label, config] of [
+      ["label-independent config", [...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS]],
+      ["label-dependent config", [...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS, ...LABEL_DEPENDENT]],
+    ] as const
+  ) {
+    it(`gives every proxy what a cold build gives it (${label})`, () => {
+      const cold = PROXIES.map((p) => {
+        forgetLastingMemos();
+        return fingerprint(buildProxyResources(pushFor(config), p));
+      });
+      forgetLastingMemos();
+      const push = pushFor(config);
+      // Twice over, in both orders: nothing one proxy computed may leak into another's result.
+      const warm = [...PROXIES, ...[...PROXIES].reverse()].map((p) =>
+        fingerprint(buildProxyResources(push, p))
+      );
+      PROXIES.forEach((_, i) => {
+        expect(warm[i]).toEqual(cold[i]);
+        expect(warm[warm.length - 1 - i]).toEqual(cold[i]);
+      });
+    });
+  }
+
+  it("shares resources within a class and keys classes by namespace, and by labels only when config needs them", () => {
+    const plain = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS]);
+    const [productpage, reviews1, reviews2, , web] = PROXIES;
+    expect(outboundKey(plain, reviews1)).toBe(outboundKey(plain, reviews2));
+    expect(outboundKey(plain, reviews1)).toBe(outboundKey(plain, productpage));
+    expect(outboundKey(plain, reviews1)).not.toBe(outboundKey(plain, web));
+    const a = buildProxyResources(plain, reviews1);
+    const b = buildProxyResources(plain, reviews2);
+    expect(b.routes[0]).toBe(a.routes[0]);
+    expect(b.endpoints[0]).toBe(a.endpoints[0]);
+    // The short name "reviews" is a domain only for proxies in its namespace.
+    const domains = (r: ProxyResources) =>
+      r.routes.flatMap((rc) => rc.virtualHosts.flatMap((vh) => vh.domains));
+    expect(domains(a)).toContain("reviews");
+    expect(domains(buildProxyResources(plain, web))).not.toContain("reviews");
+
+    const labelled = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS, ...LABEL_DEPENDENT]);
+    expect(outboundKey(labelled, reviews1)).not.toBe(outboundKey(labelled, productpage));
+  });
+
+  it("keeps unchanged resources from push to push and rebuilds what an endpoint edit changed", () => {
+    const before = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO]);
+    const moved = BOOKINFO_KUBE.map((o) =>
+      o.name.startsWith("ratings-v1") ? pod("ratings", "v1", "10.0.0.99") : o
+    );
+    const after = pushFor([...moved, ...BOOKINFO_ISTIO]);
+    const proxy = PROXIES[0];
+    const a = buildProxyResources(before, proxy);
+    const b = buildProxyResources(after, proxy);
+    const eds = (r: ProxyResources, name: string) => r.endpoints.find((e) => e.clusterName === name);
+    const RATINGS = "outbound|9080||ratings.default.svc.cluster.local";
+    const REVIEWS = "outbound|9080||reviews.default.svc.cluster.local";
+    expect(eds(b, REVIEWS)).toBe(eds(a, REVIEWS));
+    expect(eds(b, RATINGS)).not.toBe(eds(a, RATINGS));
+    const addresses = (e: ReturnType<typeof eds>) =>
+      e?.endpoints.flatMap((l) =>
+        l.lbEndpoints.map((lb) =>
+          lb.hostIdentifier.case === "endpoint" &&
+            lb.hostIdentifier.value.address?.address.case === "socketAddress"
+            ? lb.hostIdentifier.value.address.address.value.address
+            : ""
+        )
+      );
+    expect(addresses(eds(b, RATINGS))).toEqual(["10.0.0.99"]);
+    expect(b.routes).toEqual(a.routes);
+    expect(b.routes[0]).toBe(a.routes[0]);
+    expect(b.clusters.find((c) => c.name === RATINGS)).toBe(a.clusters.find((c) => c.name === RATINGS));
+  });
+
+  it("rebuilds routes when routing config changes", () => {
+    const a = buildProxyResources(pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO]), PROXIES[0]);
+    const b = buildProxyResources(
+      pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, service("extra")]),
+      PROXIES[0],
+    );
+    expect(b.routes[0]).not.toBe(a.routes[0]);
+    expect(b.routes.flatMap((rc) => rc.virtualHosts.map((vh) => vh.name))).toContain(
+      "extra.default.svc.cluster.local:9080",
+    );
+  });
+});
