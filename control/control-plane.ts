@@ -107,7 +107,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const pipeline = createXdsPipeline({
     generate,
     cache,
-    clock,
+    // Push status and its metrics measure wall-clock time (options.now); the pipeline's timestamps must match.
+    clock: { now: options.now, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout },
     status,
     quietMs: options.quietMs ?? 100,
     maxDelayMs: options.maxDelayMs ?? 10_000,
