@@ -2,9 +2,10 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { denoBinary } from "./deno-binary.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const bin = join(root, "node_modules/deno/deno");
+const bin = denoBinary();
 const env = { ...process.env, DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(root, ".deno"), NO_COLOR: "1" };
 const result = spawnSync(bin, process.argv.slice(2), { cwd: root, env, stdio: "inherit" });
 if (result.error) {

@@ -1,4 +1,5 @@
 // The runtimes under test: the same bootstrap served by Node, Deno and workerd (Miniflare, and wrangler dev).
+import { denoBinary } from "../../scripts/deno-binary.js";
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -89,7 +90,7 @@ const node: RuntimeTarget = {
   },
 };
 
-const DENO = join(ROOT, "node_modules/deno/deno");
+const DENO: string = denoBinary();
 
 export function denoVersion(): string {
   return execFileSync(DENO, ["--version"], { encoding: "utf8" }).split("\n")[0];

@@ -1,0 +1,2 @@
+// Types for deno-binary.js.
+export function denoBinary(): string;
