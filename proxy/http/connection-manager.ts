@@ -90,7 +90,8 @@ export function createConnectionManager(
     upstream?: string,
   ) => {
     active.value--;
-    byClass[(res.status / 100) | 0]?.value !== undefined && byClass[(res.status / 100) | 0].value++;
+    const statusClass = byClass[(res.status / 100) | 0];
+    if (statusClass) statusClass.value++;
     const elapsed = clock.now() - start;
     recordValue(rqTime, elapsed);
     for (const f of flags) {
