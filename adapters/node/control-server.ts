@@ -32,7 +32,10 @@ function isHttp2(chunk: Uint8Array): boolean {
  * the listener sniffs the first bytes: the HTTP/2 preface goes to the h2c server, anything else to HTTP/1.1.
  */
 export async function startControlServer(config: ControlServerConfig): Promise<ControlServer> {
-  const handler = connectNodeAdapter({ routes: config.routes });
+  // Responses are never compressed (like istiod's gRPC server): grpc-js advertises gzip on every call, and
+  // zipping each proxy's copy of a push costs more CPU than the loopback or cluster network saves. Compressed
+  // requests are still accepted.
+  const handler = connectNodeAdapter({ routes: config.routes, compressMinBytes: Number.MAX_SAFE_INTEGER });
   const h2 = createHttp2Server({}, handler);
   const h1 = createHttp1Server(handler);
   const sockets = new Set<Socket>();

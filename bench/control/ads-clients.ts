@@ -1,6 +1,7 @@
 // The simulated proxies' process (pinned to core 0): N ADS streams over Connect's gRPC transport, driven over IPC.
 import { writeFileSync } from "node:fs";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createGrpcJsLeanAdsClient } from "./grpc-js-ads.ts";
 import { createLeanAdsClient, type LeanAdsClient } from "./lean-ads.ts";
 import { type MeshShape, proxySpec } from "./layout.ts";
 import type { ChangeWatch, SimContext, SimProxy, SimStats } from "./sim-common.ts";
@@ -15,8 +16,8 @@ export type ClientCommand =
     readonly shape: MeshShape;
     /** Simulated proxies sharing one HTTP/2 connection (1 = a connection per proxy, like real sidecars). */
     readonly proxiesPerConnection: number;
-    /** Advertise gzip (grpc-accept-encoding) as grpc-js clients do; off by default so the run measures xDS, not zlib. */
-    readonly gzip: boolean;
+    /** The clients' gRPC library: grpc-js (default; what proxyless gRPC uses) or Connect's gRPC transport. */
+    readonly client: "grpc-js" | "connect";
     readonly timeoutMs: number;
   }
   | {
@@ -127,11 +128,13 @@ function connect(cmd: Extract<ClientCommand, { op: "connect" }>): void {
   for (let p = 0; p < cmd.shape.proxies; p++) {
     if (p % cmd.proxiesPerConnection === 0 || !client) {
       const baseUrl = `http://127.0.0.1:${cmd.port}`;
-      client = createLeanAdsClient(createGrpcTransport({
-        baseUrl,
-        sessionManager: new WideWindowSessionManager(baseUrl),
-        ...(cmd.gzip ? {} : { acceptCompression: [] }),
-      }));
+      client = cmd.client === "grpc-js"
+        ? createGrpcJsLeanAdsClient(`127.0.0.1:${cmd.port}`, { window: WINDOW })
+        : createLeanAdsClient(createGrpcTransport({
+          baseUrl,
+          sessionManager: new WideWindowSessionManager(baseUrl),
+          acceptCompression: [],
+        }));
     }
     const start = cmd.mode === "sotw" ? startSotwProxy : startDeltaProxy;
     proxies.push(start(p, proxySpec(p, cmd.shape), client, ctx));

@@ -15,7 +15,7 @@ export interface PhaseOptions {
   readonly shape: MeshShape;
   readonly changes: number;
   readonly proxiesPerConnection: number;
-  readonly gzip: boolean;
+  readonly client: "grpc-js" | "connect";
   readonly configDir: string;
   /** Where `--cpu-prof` writes the control plane's profile; no profiling when undefined. */
   readonly profileDir?: string;
@@ -120,7 +120,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       port: ready.xdsPort,
       shape,
       proxiesPerConnection: o.proxiesPerConnection,
-      gzip: o.gzip,
+      client: o.client,
       timeoutMs: 600_000,
     });
     const full = await clients.next<Extract<ClientEvent, { ev: "full" }>>((e) => e.ev === "full", 620_000);

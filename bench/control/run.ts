@@ -26,7 +26,7 @@ const USAGE = `Usage: npm run bench:control -- [options]
   --modes LIST      ADS flavours, in order (default sotw,delta)
   --quiet LIST      debounce quiet periods in ms, one set of phases each (default 100,10)
   --per-connection N  simulated proxies per HTTP/2 connection (default 1: one connection each)
-  --gzip            clients advertise gzip (as grpc-js does): the server then compresses every response
+  --client NAME     the simulated proxies' gRPC library: grpc-js (default) or connect
   --heap MB         --max-old-space-size for the control plane (default: Node's own limit)
   --profile         --cpu-prof both processes (bench/results/control-profile/); prints the control plane's hot spots
   --out FILE        results file under bench/results (default control-latest.json)
@@ -44,7 +44,7 @@ const { values } = parseArgs({
     quiet: { type: "string" },
     "per-connection": { type: "string" },
     profile: { type: "boolean" },
-    gzip: { type: "boolean" },
+    client: { type: "string" },
     heap: { type: "string" },
     out: { type: "string" },
     quick: { type: "boolean" },
@@ -69,6 +69,11 @@ const changes = num(values.changes, quick ? 5 : 20);
 const modes = (values.modes ?? "sotw,delta").split(",") as ("sotw" | "delta")[];
 const quiets = (values.quiet ?? (quick ? "100" : "100,10")).split(",").map(Number);
 const perConnection = num(values["per-connection"], 1);
+const client = (values.client ?? "grpc-js") as "grpc-js" | "connect";
+if (client !== "grpc-js" && client !== "connect") {
+  console.error(`bench:control: --client must be grpc-js or connect, not "${client}"`);
+  process.exit(2);
+}
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const resultsDir = join(root, "bench/results");
@@ -79,7 +84,7 @@ if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 const log = (line: string) => console.error(`bench:control: ${line}`);
 log(
   `${shape.services} services × ${shape.endpointsPerService} endpoints, ${shape.proxies} proxies ` +
-    `(${perConnection} per HTTP/2 connection), ${changes} changes; phases ${
+    `(${perConnection} per HTTP/2 connection, ${client}), ${changes} changes; phases ${
       quiets.map((q) => modes.map((m) => `${m}/${q}ms`).join(", ")).join(", ")
     }; taskset ${TASKSET ? "yes (control core 1, clients core 0)" : "not found (unpinned)"}; load ${
       loadavg().map((l) => l.toFixed(2)).join(" ")
@@ -100,7 +105,7 @@ try {
             shape,
             changes,
             proxiesPerConnection: perConnection,
-            gzip: values.gzip === true,
+            client,
             heapMb: values.heap === undefined ? undefined : Number(values.heap),
             configDir,
             profileDir,
@@ -158,6 +163,7 @@ writeFileSync(
         shape,
         changesPerPhase: changes,
         proxiesPerConnection: perConnection,
+        client,
         phases: phases.map((p) => ({ ...p, summary: summarizeChanges(p) })),
         targets,
       },

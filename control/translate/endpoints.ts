@@ -11,16 +11,17 @@ export function buildEndpoints(
   push: PushContext,
   proxy: ProxyIdentity,
   warn?: WarningSink,
-): ClusterLoadAssignment[] {
-  const endpoints = memoOutbound(push, proxy, "endpoints", warn, (w) => {
+): readonly ClusterLoadAssignment[] {
+  // One frozen list per proxy class: the snapshot builder turns it into a resource map once for all of them.
+  return memoOutbound(push, proxy, "endpoints", warn, (w) => {
     const ctx = createTranslateContext(push, proxy, w);
-    return planOutboundClusters(ctx).filter(usesEds).map((c) => {
+    const list = planOutboundClusters(ctx).filter(usesEds).map((c) => {
       const labels = c.subset === undefined ? undefined : c.subset.labels ?? {};
       // Endpoints depend only on the cluster's instances, not on the proxy: kept from push to push.
       const instances = push.instances(c.service.hostname, c.port.port, labels);
       const key = `eds\u0000${loadAssignmentKey(c.name, instances)}`;
       return memoContent(push, key, w, () => loadAssignment(c.name, instances));
     });
+    return Object.freeze(list);
   });
-  return [...endpoints];
 }

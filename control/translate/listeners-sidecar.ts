@@ -28,12 +28,17 @@ interface PortEntry {
   readonly port: ServicePort;
 }
 
-/** Outbound listeners, sorted by name: they depend on the proxy's namespace and Sidecar scope, not its instances. */
+/**
+ * Outbound listeners, sorted by name: they depend on the proxy's namespace and Sidecar scope, not its instances.
+ * As in Istio, HTTP services share one wildcard listener per port (`0.0.0.0_<port>`; RDS picks the service by
+ * Host), and TCP/TLS services get a listener on their service address: a thousand HTTP services on port 8080
+ * are one listener, not a thousand.
+ */
 export function sidecarOutboundListeners(ctx: TranslateContext): Listener[] {
   const groups = new Map<string, { bind: string; port: number; entries: PortEntry[] }>();
   for (const service of ctx.scope.services) {
     for (const port of service.ports) {
-      const bind = service.address ?? "0.0.0.0";
+      const bind = isHttpProtocol(port.protocol) ? "0.0.0.0" : service.address ?? "0.0.0.0";
       const key = listenerName(bind, port.port);
       let group = groups.get(key);
       if (group === undefined) groups.set(key, group = { bind, port: port.port, entries: [] });

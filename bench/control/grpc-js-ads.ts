@@ -1,0 +1,82 @@
+// The simulated proxies' ADS transport on @grpc/grpc-js (the client proxyless gRPC uses), responses read lean.
+//
+// Connect's client reassembles a message from HTTP/2 DATA frames by concatenating every chunk onto what it has
+// (envelope.js `cons`): a 470 KB RouteConfiguration arriving in 16 KB frames is copied ~30 times, and with 500
+// proxies that, not the control plane, dominated the simulator's CPU. grpc-js frames messages with one copy.
+// Requests are the real DiscoveryRequest messages; responses use the lean descriptors of lean-ads.ts.
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import {
+  type DeltaDiscoveryRequest,
+  DeltaDiscoveryRequestSchema,
+  type DiscoveryRequest,
+  DiscoveryRequestSchema,
+} from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { type LeanAdsClient, LeanAdsService, type LeanDeltaResponse, type LeanResponse } from "./lean-ads.ts";
+
+const SERVICE = "/envoy.service.discovery.v3.AggregatedDiscoveryService";
+
+export interface GrpcJsAdsOptions {
+  /** HTTP/2 stream and connection window (bytes). */
+  readonly window: number;
+}
+
+/** One client = one HTTP/2 connection (a local subchannel pool: channels never share connections). */
+export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOptions): LeanAdsClient {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+    "grpc.use_local_subchannel_pool": 1,
+    "grpc-node.flow_control_window": options.window,
+    "grpc.max_receive_message_length": -1,
+    "grpc.max_send_message_length": -1,
+  });
+  const sotwOut = LeanAdsService.method.streamAggregatedResources.output;
+  const deltaOut = LeanAdsService.method.deltaAggregatedResources.output;
+
+  function open<Req, Res>(
+    method: string,
+    serialize: (r: Req) => Buffer,
+    deserialize: (b: Buffer) => Res,
+    requests: AsyncIterable<Req>,
+    signal: AbortSignal,
+  ): AsyncIterable<Res> {
+    const call = client.makeBidiStreamRequest(`${SERVICE}/${method}`, serialize, deserialize);
+    const cancel = () => call.cancel();
+    signal.addEventListener("abort", cancel, { once: true });
+    void (async () => {
+      try {
+        for await (const r of requests) call.write(r);
+        call.end();
+      } catch {
+        call.cancel();
+      }
+    })();
+    return (async function* () {
+      try {
+        for await (const r of call) yield r as Res;
+      } finally {
+        signal.removeEventListener("abort", cancel);
+        call.cancel();
+      }
+    })();
+  }
+
+  const bytes = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    streamAggregatedResources: (requests, { signal }) =>
+      open<DiscoveryRequest, LeanResponse>(
+        "StreamAggregatedResources",
+        (r) => bytes(toBinary(DiscoveryRequestSchema, r)),
+        (b) => fromBinary(sotwOut, b) as unknown as LeanResponse,
+        requests,
+        signal,
+      ),
+    deltaAggregatedResources: (requests, { signal }) =>
+      open<DeltaDiscoveryRequest, LeanDeltaResponse>(
+        "DeltaAggregatedResources",
+        (r) => bytes(toBinary(DeltaDiscoveryRequestSchema, r)),
+        (b) => fromBinary(deltaOut, b) as unknown as LeanDeltaResponse,
+        requests,
+        signal,
+      ),
+  };
+}
