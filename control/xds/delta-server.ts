@@ -8,6 +8,7 @@ import {
   ResourceSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import { deltaResourceField, isBinaryCodec } from "./encoded-resources.ts";
+import { patchedNames } from "./map-facts.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
@@ -68,13 +69,24 @@ function createDeltaProtocol(
     const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? EMPTY;
     // The same map as last time and the same subscription: the proxy already holds all of it.
     if (all === state.scanned && state.missing.size === 0 && (state.answered || !state.wildcard)) return [];
-    state.scanned = all;
     const inScope = (name: string) => state.wildcard || state.names.has(name);
+    // An endpoint edit patches a few entries of the map this stream last scanned: look at those only.
+    const patched = state.answered && state.missing.size === 0 && state.scanned !== undefined
+      ? patchedNames(all, state.scanned)
+      : undefined;
+    state.scanned = all;
     const changed: VersionedResource[] = [];
-    for (const [name, r] of all) if (inScope(name) && state.known.get(name) !== r.version) changed.push(r);
     const removed = new Set<string>();
-    for (const name of state.known.keys()) if (!all.has(name) && inScope(name)) removed.add(name);
-    for (const name of state.missing) if (!all.has(name)) removed.add(name);
+    if (patched !== undefined) {
+      for (const name of patched) {
+        const r = all.get(name)!;
+        if (inScope(name) && state.known.get(name) !== r.version) changed.push(r);
+      }
+    } else {
+      for (const [name, r] of all) if (inScope(name) && state.known.get(name) !== r.version) changed.push(r);
+      for (const name of state.known.keys()) if (!all.has(name) && inScope(name)) removed.add(name);
+      for (const name of state.missing) if (!all.has(name)) removed.add(name);
+    }
     state.missing.clear();
     if (changed.length === 0 && removed.size === 0 && (state.answered || !state.wildcard)) return [];
     for (const r of changed) state.known.set(r.name, r.version);

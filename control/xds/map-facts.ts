@@ -64,3 +64,22 @@ export function keyTokenOf(map: ResourceMap): object {
 export function shareKeyToken(map: ResourceMap, from: ResourceMap): void {
   keyTokens.set(map, keyTokenOf(from));
 }
+
+const patches = new WeakMap<
+  ResourceMap,
+  { readonly from: ResourceMap; readonly changed: readonly string[] }
+>();
+
+/** Declares that `map` is `from` with exactly the entries named `changed` replaced (same names otherwise). */
+export function recordPatch(map: ResourceMap, from: ResourceMap, changed: readonly string[]): void {
+  patches.set(map, { from, changed });
+}
+
+/**
+ * The names whose entries differ between `from` and `map`, when `map` was patched from `from` (an endpoint
+ * edit): a stream that holds `from` then looks at those few names instead of comparing every entry.
+ */
+export function patchedNames(map: ResourceMap, from: ResourceMap): readonly string[] | undefined {
+  const p = patches.get(map);
+  return p !== undefined && p.from === from ? p.changed : undefined;
+}

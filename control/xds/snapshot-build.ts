@@ -16,6 +16,7 @@ import {
   entryHashOf,
   hashEntry,
   recordEntryHash,
+  recordPatch,
   recordSums,
   type ResourceMap,
   shareKeyToken,
@@ -87,8 +88,10 @@ export function setVersion(a: number, b: number, n: number): string {
  */
 export function buildSnapshot(resources: SnapshotResources, previous?: Snapshot): Snapshot {
   const clean = LISTS.every(([list, url]) => {
+    const messages = resources[list] ?? [];
+    if (mapsByList.has(messages)) return true;
     const typeName = resourceType(url)!.schema.typeName;
-    return (resources[list] ?? []).every((m) => m.$typeName === typeName);
+    return messages.every((m) => m.$typeName === typeName);
   });
   const byType = clean ? typeMaps(resources, previous) : mixedMaps(resources, previous);
   let a = 0;
@@ -113,7 +116,25 @@ function typeMaps(resources: SnapshotResources, previous: Snapshot | undefined):
   return byType;
 }
 
+/**
+ * Maps built from frozen lists. Translation hands every proxy of a class the same frozen list (e.g. its
+ * endpoints), so the class shares one map: built, hashed and diffed once per push instead of once per proxy.
+ */
+const mapsByList = new WeakMap<readonly Message[], ResourceMap>();
+
 function typeMap(
+  type: ResourceType,
+  list: readonly Message[],
+  previous: ResourceMap | undefined,
+): ResourceMap {
+  const shared = mapsByList.get(list);
+  if (shared !== undefined) return shared;
+  const map = buildTypeMap(type, list, previous);
+  if (Object.isFrozen(list)) mapsByList.set(list, map);
+  return map;
+}
+
+function buildTypeMap(
   type: ResourceType,
   list: readonly Message[],
   previous: ResourceMap | undefined,
@@ -168,6 +189,7 @@ function patch(type: ResourceType, list: readonly Message[], previous: ResourceM
   }
   recordSums(map, a, b);
   shareKeyToken(map, previous);
+  recordPatch(map, previous, changed.map((r) => r.name));
   return map;
 }
 

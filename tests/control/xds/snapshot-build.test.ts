@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Cluster } from "../../../gen/envoy/config/cluster/v3/cluster_pb.ts";
 import { buildSnapshot, checkConsistency, typeVersion } from "../../../control/xds/snapshot-cache.ts";
 import { type Snapshot, TYPE_URLS } from "../../../control/xds/snapshot.ts";
+import { patchedNames } from "../../../control/xds/map-facts.ts";
 import { endpoints, httpListener, meshResources, RATINGS, REVIEWS, routeConfig } from "./fixtures.ts";
 
 const entries = (s: Snapshot, url: string) =>
@@ -31,6 +32,24 @@ describe("buildSnapshot with a previous snapshot", () => {
       first.resources.get(TYPE_URLS.endpoint)!.get(REVIEWS),
     );
     expect(entries(first, TYPE_URLS.endpoint)).toEqual(entries(buildSnapshot(base), TYPE_URLS.endpoint));
+  });
+
+  it("shares one map among snapshots built from the same frozen list, and records what a patch changed", () => {
+    const shared = Object.freeze([...base.endpoints]);
+    const a = buildSnapshot({ ...base, endpoints: shared });
+    const b = buildSnapshot({ ...base, endpoints: shared });
+    expect(b).not.toBe(a);
+    expect(b.resources.get(TYPE_URLS.endpoint)).toBe(a.resources.get(TYPE_URLS.endpoint));
+    // A mutable list is never cached: the same array edited later must give a new map.
+    const mutable = [...base.endpoints];
+    const c = buildSnapshot({ ...base, endpoints: mutable });
+    mutable[1] = endpoints(RATINGS, "10.0.9.9");
+    const d = buildSnapshot({ ...base, endpoints: mutable }, c);
+    expect(entries(d, TYPE_URLS.endpoint)).not.toEqual(entries(c, TYPE_URLS.endpoint));
+    expect(patchedNames(d.resources.get(TYPE_URLS.endpoint)!, c.resources.get(TYPE_URLS.endpoint)!))
+      .toEqual([RATINGS]);
+    expect(patchedNames(d.resources.get(TYPE_URLS.endpoint)!, first.resources.get(TYPE_URLS.endpoint)!))
+      .toBeUndefined();
   });
 
   it("returns the previous snapshot for new but equal messages", () => {
