@@ -3,12 +3,10 @@
 import { type FSWatcher, watch as fsWatch } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { FileSystemPort } from "../../control/config/directory-source.ts";
-
-const CONFIG_FILE = /\.(ya?ml|json)$/i;
+import { CONFIG_FILE, type FileSystemPort } from "../../control/config/directory-source.ts";
 
 export interface NodeFileSystemOptions {
-  /** How often to compare file sizes and mtimes, in case fs.watch missed something (default 1000 ms; 250 ms
+  /** How often to compare file sizes and mtimes, in case fs.watch missed something (default 2000 ms; 250 ms
    * when fs.watch is unavailable). */
   readonly pollMs?: number;
 }
@@ -52,16 +50,17 @@ async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
   return { files, dirs };
 }
 
-function watchTree(dir: string, onChange: () => void, pollMs: number | undefined): () => void {
+function watchTree(dir: string, onChange: (path?: string) => void, pollMs: number | undefined): () => void {
   const watchers = new Map<string, FSWatcher>();
   let closed = false;
   let watchFailed = false;
   let signature: string | undefined;
 
-  const changed = () => {
+  /** A file's event names it; a rename may also be a directory coming or going, so the watchers are synced. */
+  const changed = (path?: string, rename = true) => {
     if (closed) return;
-    onChange();
-    void sync();
+    onChange(path);
+    if (rename) void sync();
   };
 
   /** Adds watchers for new directories and drops those of removed ones. */
@@ -78,7 +77,9 @@ function watchTree(dir: string, onChange: () => void, pollMs: number | undefined
     for (const path of wanted) {
       if (watchers.has(path)) continue;
       try {
-        const w = fsWatch(path, { persistent: true }, changed);
+        const w = fsWatch(path, { persistent: true }, (event, name) => {
+          changed(name ? join(path, name.toString()) : undefined, event === "rename");
+        });
         w.on("error", () => {
           w.close();
           watchers.delete(path);
@@ -112,7 +113,7 @@ function watchTree(dir: string, onChange: () => void, pollMs: number | undefined
     timer = setInterval(() => void poll(), ms);
     timer.unref();
   };
-  startPolling(pollMs ?? 1000);
+  startPolling(pollMs ?? 2000);
   // Fall back to fast polling if fs.watch is not available here.
   const check = setTimeout(() => {
     if (watchFailed && pollMs === undefined && !closed) {

@@ -8,8 +8,24 @@ export interface FileSystemPort {
   /** Config files under `dir`, recursively (*.yaml, *.yml, *.json), as paths `read` accepts; sorted. */
   list(dir: string): Promise<string[]>;
   read(path: string): Promise<string>;
-  /** Calls `onChange` (possibly many times per edit) when anything under `dir` may have changed; returns a stop function. */
-  watch(dir: string, onChange: () => void): () => void;
+  /**
+   * Calls `onChange` (possibly many times per edit) when anything under `dir` may have changed, with the path of
+   * the file when the watcher knows it (then only that file is read again); returns a stop function.
+   */
+  watch(dir: string, onChange: (path?: string) => void): () => void;
+}
+
+/** Config files are *.yaml, *.yml and *.json; names starting with "." (editor temp files, "..data") are not. */
+export const CONFIG_FILE = /\.(ya?ml|json)$/i;
+
+/** Whether `path` (under `dir`) names a config file the listing would include. */
+export function isConfigPath(dir: string, path: string): boolean {
+  const plain = (p: string) => p.replace(/^(\.\/)+/, "");
+  const root = plain(dir).replace(/\/+$/, "");
+  const file = plain(path);
+  if (!file.startsWith(`${root}/`)) return false;
+  const parts = file.slice(root.length + 1).split("/");
+  return CONFIG_FILE.test(parts[parts.length - 1]) && parts.every((p) => p !== "" && !p.startsWith("."));
 }
 
 export interface Timers {
@@ -51,6 +67,10 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
   let running: Promise<readonly ConfigProblem[]> | undefined;
   let dirty = false;
   let stopped = false;
+  /** The text of every config file as last read; only files named by the watcher are read again. */
+  let texts = new Map<string, string>();
+  let fullRead = true;
+  const changedPaths = new Set<string>();
   const waiters: (() => void)[] = [];
 
   // Problems name files relative to the directory ("networking/reviews.yaml"); "./cfg/" and "cfg" are the same.
@@ -60,14 +80,36 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     return prefix === undefined ? path : path.slice(prefix.length);
   };
 
+  /** Lists and reads every file (concurrently: one at a time made a thousand files a thousand round trips). */
+  async function readAll(): Promise<Map<string, string>> {
+    const paths = await fs.list(dir);
+    const read = await Promise.all(paths.map((path) => fs.read(path)));
+    return new Map(paths.map((path, i) => [path, read[i]]));
+  }
+
+  /** Reads only the changed files when the watcher named them all; a file that cannot be read means a full read. */
+  async function readChanged(): Promise<Map<string, string>> {
+    if (fullRead || changedPaths.size === 0) {
+      fullRead = false;
+      changedPaths.clear();
+      return await readAll();
+    }
+    const paths = [...changedPaths];
+    changedPaths.clear();
+    const read = await Promise.allSettled(paths.map((path) => fs.read(path)));
+    if (read.some((r) => r.status === "rejected")) return await readAll(); // deleted or moved: list again
+    const next = new Map(texts);
+    paths.forEach((path, i) => next.set(path, (read[i] as PromiseFulfilledResult<string>).value));
+    return new Map([...next].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  }
+
   async function load(): Promise<readonly ConfigProblem[]> {
     let files: ConfigFile[];
     try {
-      // Read concurrently (one at a time made a reload of a thousand files take a thousand round trips).
-      const paths = await fs.list(dir);
-      const texts = await Promise.all(paths.map((path) => fs.read(path)));
-      files = paths.map((path, i) => ({ file: displayName(path), text: texts[i] }));
+      texts = await readChanged();
+      files = [...texts].map(([path, text]) => ({ file: displayName(path), text }));
     } catch (err) {
+      fullRead = true;
       const problem: ConfigProblem = {
         file: dir,
         line: 0,
@@ -105,7 +147,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
       running = undefined;
       if (dirty && !stopped) {
         dirty = false;
-        schedule();
+        arm();
       } else if (timer === undefined) {
         for (const w of waiters.splice(0)) w();
       }
@@ -113,7 +155,15 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     return running;
   }
 
-  function schedule(): void {
+  /** A watcher event: remembers what changed and (re)starts the settle timer. */
+  function schedule(path?: string): void {
+    if (stopped) return;
+    if (path === undefined || !isConfigPath(dir, path)) fullRead = true;
+    else changedPaths.add(path);
+    arm();
+  }
+
+  function arm(): void {
     if (stopped) return;
     if (timer !== undefined) timers.clearTimeout(timer);
     timer = timers.setTimeout(() => {
@@ -127,7 +177,10 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
       stopWatching = fs.watch(dir, schedule);
       return await reload();
     },
-    reload,
+    reload() {
+      fullRead = true;
+      return reload();
+    },
     idle() {
       if (running === undefined && timer === undefined) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));

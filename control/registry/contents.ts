@@ -40,25 +40,31 @@ export function createConfigFedRegistry(
   };
 }
 
+const hostKeys = new WeakMap<RegistryContents, ReadonlyMap<string, string>>();
+
+/** Per hostname, its service and instances as JSON; once per contents (the next replace compares against it). */
+function hostKeysOf(c: RegistryContents): ReadonlyMap<string, string> {
+  let keys = hostKeys.get(c);
+  if (keys === undefined) {
+    // Index services by hostname once: a linear find per host made this quadratic in the number of services.
+    const services = new Map<string, Service>();
+    for (const s of c.services) if (!services.has(s.hostname)) services.set(s.hostname, s);
+    const map = new Map<string, string>();
+    for (const host of new Set([...services.keys(), ...c.instances.keys()])) {
+      map.set(host, JSON.stringify([services.get(host), c.instances.get(host) ?? []]));
+    }
+    hostKeys.set(c, keys = map);
+  }
+  return keys;
+}
+
 /** Hostnames whose service definition or instance list differs between two snapshots, sorted. */
 export function changedHostnames(a: RegistryContents, b: RegistryContents): string[] {
-  // Index services by hostname once: a linear find per host made this quadratic in the number of services.
-  const index = (c: RegistryContents) => {
-    const byHost = new Map<string, Service>();
-    for (const s of c.services) if (!byHost.has(s.hostname)) byHost.set(s.hostname, s);
-    return byHost;
-  };
-  const servicesA = index(a);
-  const servicesB = index(b);
-  const key = (c: RegistryContents, services: ReadonlyMap<string, Service>, host: string) =>
-    JSON.stringify([services.get(host), c.instances.get(host) ?? []]);
-  const hosts = new Set<string>([
-    ...a.services.map((s) => s.hostname),
-    ...b.services.map((s) => s.hostname),
-    ...a.instances.keys(),
-    ...b.instances.keys(),
-  ]);
-  return [...hosts].filter((h) => key(a, servicesA, h) !== key(b, servicesB, h)).sort();
+  const keysA = hostKeysOf(a);
+  const keysB = hostKeysOf(b);
+  const empty = JSON.stringify([undefined, []]);
+  const hosts = new Set<string>([...keysA.keys(), ...keysB.keys()]);
+  return [...hosts].filter((h) => (keysA.get(h) ?? empty) !== (keysB.get(h) ?? empty)).sort();
 }
 
 /** Sorts instances by address, then port, so output never depends on input order. */

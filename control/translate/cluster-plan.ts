@@ -2,8 +2,11 @@
 import type { Service, ServicePort } from "../model/types.ts";
 import type { Subset } from "../push-context/istio-spec.ts";
 import type { DestinationRuleView } from "../push-context/views.ts";
-import type { TranslateContext } from "./context.ts";
+import type { ProxyIdentity } from "../model/types.ts";
+import type { PushContext } from "../push-context/push-context.ts";
+import { createTranslateContext, type TranslateContext, type WarningSink } from "./context.ts";
 import { outboundClusterName } from "./names.ts";
+import { memoRouting } from "./outbound-cache.ts";
 
 export interface PlannedCluster {
   readonly name: string;
@@ -43,4 +46,22 @@ export function planOutboundClusters(ctx: TranslateContext): PlannedCluster[] {
 /** Whether the cluster gets its endpoints over EDS (DNS services carry them inline). */
 export function usesEds(c: PlannedCluster): boolean {
   return c.service.resolution !== "DNS";
+}
+
+/**
+ * The plan for the proxy's class, kept while services and Istio config are unchanged (it never reads instances):
+ * an endpoint edit reuses it for both clusters and load assignments.
+ */
+export function outboundPlan(
+  push: PushContext,
+  proxy: ProxyIdentity,
+  warn: WarningSink | undefined,
+): readonly PlannedCluster[] {
+  return memoRouting(
+    push,
+    proxy,
+    "cluster-plan",
+    warn,
+    (w) => Object.freeze(planOutboundClusters(createTranslateContext(push, proxy, w))),
+  );
 }

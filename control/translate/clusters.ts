@@ -8,7 +8,7 @@ import {
 } from "../../gen/envoy/config/cluster/v3/cluster_pb.ts";
 import type { ProxyIdentity, ServiceInstance, ServicePort } from "../model/types.ts";
 import type { PushContext } from "../push-context/push-context.ts";
-import { type PlannedCluster, planOutboundClusters } from "./cluster-plan.ts";
+import { outboundPlan, type PlannedCluster } from "./cluster-plan.ts";
 import { clusterPolicyFields } from "./cluster-policy.ts";
 import {
   createTranslateContext,
@@ -26,7 +26,7 @@ import { effectivePolicy } from "./traffic-policy.ts";
 export function buildClusters(push: PushContext, proxy: ProxyIdentity, warn?: WarningSink): Cluster[] {
   const outbound = memoOutbound(push, proxy, "clusters", warn, (w) => {
     const ctx = createTranslateContext(push, proxy, w);
-    return planOutboundClusters(ctx).map((c) => memoCluster(ctx, c));
+    return outboundPlan(push, proxy, w).map((c) => memoCluster(ctx, c));
   });
   if (proxy.type !== "sidecar") return [...outbound];
   return [...outbound, ...inboundClusters(createTranslateContext(push, proxy, warn))];
@@ -48,13 +48,23 @@ function memoCluster(ctx: TranslateContext, c: PlannedCluster): Cluster {
       build,
     );
   }
-  const policy = effectivePolicy(c.rule, c.port.port, c.subset?.name);
   const empty = c.service.resolution === "NONE" &&
     push.instances(c.service.hostname, c.port.port).length === 0;
-  const key =
-    `cds\u0000${proxy.type}\u0000${c.name}\u0000${c.service.resolution}\u0000${c.port.protocol}\u0000${empty}` +
-    `\u0000${JSON.stringify(policy)}`;
-  return memoContent(push, key, ctx.warn, build);
+  return memoContent(push, `${edsClusterKey(proxy.type, c)}\u0000${empty}`, ctx.warn, build);
+}
+
+const edsKeys = new WeakMap<PlannedCluster, string>();
+
+/** What an EDS cluster is built from, apart from whether it has instances; once per planned cluster. */
+function edsClusterKey(proxyType: string, c: PlannedCluster): string {
+  let key = edsKeys.get(c);
+  if (key === undefined) {
+    const policy = effectivePolicy(c.rule, c.port.port, c.subset?.name);
+    key = `cds\u0000${proxyType}\u0000${c.name}\u0000${c.service.resolution}\u0000${c.port.protocol}` +
+      `\u0000${JSON.stringify(policy)}`;
+    edsKeys.set(c, key);
+  }
+  return key;
 }
 
 function outboundCluster(ctx: TranslateContext, c: PlannedCluster): Cluster {

@@ -2,8 +2,8 @@
 import type { ClusterLoadAssignment } from "../../gen/envoy/config/endpoint/v3/endpoint_pb.ts";
 import type { ProxyIdentity } from "../model/types.ts";
 import type { PushContext } from "../push-context/push-context.ts";
-import { planOutboundClusters, usesEds } from "./cluster-plan.ts";
-import { createTranslateContext, type WarningSink } from "./context.ts";
+import { outboundPlan, usesEds } from "./cluster-plan.ts";
+import type { WarningSink } from "./context.ts";
 import { loadAssignment, loadAssignmentKey } from "./load-assignment.ts";
 import { memoContent, memoOutbound } from "./outbound-cache.ts";
 
@@ -14,8 +14,7 @@ export function buildEndpoints(
 ): readonly ClusterLoadAssignment[] {
   // One frozen list per proxy class: the snapshot builder turns it into a resource map once for all of them.
   return memoOutbound(push, proxy, "endpoints", warn, (w) => {
-    const ctx = createTranslateContext(push, proxy, w);
-    const list = planOutboundClusters(ctx).filter(usesEds).map((c) => {
+    const list = outboundPlan(push, proxy, w).filter(usesEds).map((c) => {
       const labels = c.subset === undefined ? undefined : c.subset.labels ?? {};
       // Endpoints depend only on the cluster's instances, not on the proxy: kept from push to push.
       const instances = push.instances(c.service.hostname, c.port.port, labels);

@@ -87,13 +87,13 @@ export function setVersion(a: number, b: number, n: number): string {
  * the previous snapshot is returned as is.
  */
 export function buildSnapshot(resources: SnapshotResources, previous?: Snapshot): Snapshot {
-  const clean = LISTS.every(([list, url]) => {
-    const messages = resources[list] ?? [];
-    if (mapsByList.has(messages)) return true;
-    const typeName = resourceType(url)!.schema.typeName;
-    return messages.every((m) => m.$typeName === typeName);
-  });
-  const byType = clean ? typeMaps(resources, previous) : mixedMaps(resources, previous);
+  let byType: Map<string, ResourceMap>;
+  try {
+    byType = typeMaps(resources, previous);
+  } catch (err) {
+    if (err !== WRONG_LIST) throw err;
+    byType = mixedMaps(resources, previous);
+  }
   let a = 0;
   let b = 0;
   let n = 0;
@@ -107,7 +107,17 @@ export function buildSnapshot(resources: SnapshotResources, previous?: Snapshot)
   return previous?.version === snapshot.version ? previous : snapshot;
 }
 
-/** Every list holds its own type: one map per list, shared with or patched from the previous snapshot. */
+/** Thrown (and caught by buildSnapshot) when a list holds a message of another type. */
+const WRONG_LIST = Symbol("a list holds another type's message");
+
+function checkType(type: ResourceType, message: Message): void {
+  if (message.$typeName !== type.schema.typeName) throw WRONG_LIST;
+}
+
+/**
+ * Every list holds its own type (checked on the way, for messages not seen in the previous map): one map per
+ * list, shared with or patched from the previous snapshot.
+ */
 function typeMaps(resources: SnapshotResources, previous: Snapshot | undefined): Map<string, ResourceMap> {
   const byType = new Map<string, ResourceMap>();
   for (const [list, url] of LISTS) {
@@ -147,6 +157,7 @@ function buildTypeMap(
   let a = 0;
   let b = 0;
   for (const message of list) {
+    checkType(type, message);
     const name = nameOf(message);
     if (name === "") throw new WeftError("config", `${type.short}: a resource has no name`);
     if (map.has(name)) throw new WeftError("config", `${type.short}: duplicate resource name "${name}"`);
@@ -173,6 +184,7 @@ function patch(type: ResourceType, list: readonly Message[], previous: ResourceM
   for (const [name, r] of previous) {
     const message = list[i++];
     if (r.resource === message) continue;
+    checkType(type, message);
     if (nameOf(message) !== name) return undefined;
     const fresh = versioned(type, name, message);
     if (fresh.version !== r.version) (changed ??= []).push(fresh);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createNodeFileSystem } from "../../../adapters/node/node-file-system.ts";
 import { createConfigStore } from "../../../control/config/config-store.ts";
 import type { FileSystemPort, Timers } from "../../../control/config/directory-source.ts";
-import { createDirectorySource } from "../../../control/config/directory-source.ts";
+import { createDirectorySource, isConfigPath } from "../../../control/config/directory-source.ts";
 import { bookinfo } from "./helpers.ts";
 
 const vs = (subset: string) =>
@@ -18,14 +18,16 @@ const vs = (subset: string) =>
 
 /** An in-memory file system whose watch callback the test fires by hand. */
 function memoryFs(files: Map<string, string>) {
-  let fire: () => void = () => {};
+  let fire: (path?: string) => void = () => {};
   let lists = 0;
+  const reads: string[] = [];
   const fs: FileSystemPort = {
     list: async () => {
       lists++;
       return [...files.keys()].sort();
     },
     read: async (path) => {
+      reads.push(path);
       const text = files.get(path);
       if (text === undefined) throw new Error(`ENOENT: ${path}`);
       return text;
@@ -35,7 +37,7 @@ function memoryFs(files: Map<string, string>) {
       return () => (fire = () => {});
     },
   };
-  return { fs, change: () => fire(), lists: () => lists };
+  return { fs, change: (path?: string) => fire(path), lists: () => lists, reads };
 }
 
 /** Timers the test advances by hand. */
@@ -98,6 +100,69 @@ describe("createDirectorySource", () => {
       "config in /cfg rejected (1 error); keeping config version 2",
     ]);
     source.stop();
+  });
+
+  it("reads again only the files the watcher names; an unreadable or unknown path means a full listing", async () => {
+    const files = new Map([["/cfg/a/reviews.yaml", vs("v1")], [
+      "/cfg/other.yaml",
+      vs("v1").replace("name: reviews", "name: other"),
+    ]]);
+    const mem = memoryFs(files);
+    const clock = manualTimers();
+    const store = createConfigStore();
+    const source = createDirectorySource({
+      fs: mem.fs,
+      dir: "/cfg",
+      store,
+      log: () => {},
+      timers: clock.timers,
+    });
+    await source.start();
+    const subset = (name: string) =>
+      store.get("VirtualService", "default", name)?.spec.http?.[0].route?.[0].destination.subset;
+    const settle = async () => {
+      clock.advance(50);
+      await source.idle();
+    };
+
+    mem.reads.length = 0;
+    files.set("/cfg/a/reviews.yaml", vs("v2"));
+    mem.change("/cfg/a/reviews.yaml");
+    await settle();
+    expect(mem.lists()).toBe(1);
+    expect(mem.reads).toEqual(["/cfg/a/reviews.yaml"]);
+    expect([subset("reviews"), subset("other")]).toEqual(["v2", "v1"]);
+    expect(store.list("VirtualService").map((o) => o.source?.file)).toEqual(["other.yaml", "a/reviews.yaml"]);
+
+    // A new file named by the watcher joins without a listing.
+    files.set("/cfg/b.yaml", vs("v3").replace("name: reviews", "name: third"));
+    mem.change("/cfg/b.yaml");
+    await settle();
+    expect(mem.lists()).toBe(1);
+    expect(subset("third")).toBe("v3");
+
+    // Deleted: the read fails, so the directory is listed again and the file's objects are gone.
+    files.delete("/cfg/b.yaml");
+    mem.change("/cfg/b.yaml");
+    await settle();
+    expect(mem.lists()).toBe(2);
+    expect(store.get("VirtualService", "default", "third")).toBeUndefined();
+
+    // Not a config file name (a directory, an editor's temp file): anything may have changed.
+    mem.change("/cfg/a");
+    mem.change("/cfg/a/.reviews.yaml.swp");
+    await settle();
+    expect(mem.lists()).toBe(3);
+    source.stop();
+  });
+
+  it("tells config file paths from others", () => {
+    expect(isConfigPath("/cfg", "/cfg/a/b.yaml")).toBe(true);
+    expect(isConfigPath("./cfg/", "cfg/x.JSON")).toBe(true);
+    expect(isConfigPath("/cfg", "/cfg/a/.b.yaml")).toBe(false);
+    expect(isConfigPath("/cfg", "/cfg/..data/b.yaml")).toBe(false);
+    expect(isConfigPath("/cfg", "/cfg/notes.txt")).toBe(false);
+    expect(isConfigPath("/cfg", "/other/b.yaml")).toBe(false);
   });
 
   it("notices edits in a real directory with the Node file system, including rename-style saves", async () => {
