@@ -41,14 +41,21 @@ function sameContents(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, str
   return true;
 }
 
-function subscribe(state: SotwTypeState, type: ResourceType, names: readonly string[], first: boolean): void {
+function subscribe(
+  state: SotwTypeState,
+  type: ResourceType,
+  names: readonly string[],
+  first: boolean,
+  current: ReadonlyMap<string, VersionedResource>,
+): void {
   const before = { wildcard: state.wildcard, names: state.names };
   if (type.wildcard && names.length === 0 && (first || state.wildcard)) {
     state.wildcard = true;
     state.names = new Set();
   } else {
     state.wildcard = names.includes("*");
-    state.names = new Set(names.filter((n) => n !== "*"));
+    // The resource's own name string where there is one: subscriptions repeat every name per proxy.
+    state.names = new Set(names.filter((n) => n !== "*").map((n) => current.get(n)?.name ?? n));
   }
   const same = before.wildcard === state.wildcard && before.names.size === state.names.size &&
     [...state.names].every((n) => before.names.has(n));
@@ -112,7 +119,13 @@ function createSotwProtocol(
         }
       }
       if (!state) states.set(type.typeUrl, state = { wildcard: false, names: new Set() });
-      subscribe(state, type, request.resourceNames, first);
+      subscribe(
+        state,
+        type,
+        request.resourceNames,
+        first,
+        stream.snapshot?.resources.get(type.typeUrl) ?? EMPTY,
+      );
       return respond(type, state, stream, receivedAt);
     },
     onSnapshot(stream, triggeredAt) {
