@@ -43,8 +43,9 @@ export function createKubernetesRegistry(options: KubernetesRegistryOptions = {}
 }
 
 interface Index {
-  /** Pods and EndpointSlices grouped by namespace and by "namespace/service", in input order. */
-  readonly podsByNamespace: ReadonlyMap<string, readonly ConfigObject[]>;
+  /** EndpointSlices grouped by "namespace/service", in input order. */
+  /** Pods by "namespace\u0000key=value" of each of their labels: a selector looks at one bucket, not a namespace. */
+  readonly podsByLabel: ReadonlyMap<string, readonly ConfigObject[]>;
   readonly slicesByService: ReadonlyMap<string, readonly ConfigObject[]>;
   readonly podByName: ReadonlyMap<string, ConfigObject>;
   readonly podByIP: ReadonlyMap<string, ConfigObject>;
@@ -59,7 +60,7 @@ export function buildKubernetesContents(
   const pods = objects.filter((o) => o.kind === "Pod");
   const slices = objects.filter((o) => o.kind === "EndpointSlice");
   const index: Index = {
-    podsByNamespace: groupBy(pods, (p) => p.namespace),
+    podsByLabel: labelIndex(pods),
     // A slice without the service-name label belongs to no Service ("\u0000" is in no Service name).
     slicesByService: groupBy(slices, (s) => `${s.namespace}/${sliceServiceName(s) ?? "\u0000"}`),
     podByName: new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p])),
@@ -101,9 +102,7 @@ function buildService(
   const spec = serviceSpec(obj);
   const hostname = `${obj.name}.${obj.namespace}.svc.${domainSuffix}`;
   const selector = isEmptySelector(spec.selector) ? undefined : spec.selector;
-  const selected = selector === undefined
-    ? []
-    : (index.podsByNamespace.get(obj.namespace) ?? []).filter((p) => matchesSelector(p.labels, selector));
+  const selected = selector === undefined ? [] : selectPods(index, obj.namespace, selector);
   const slices = index.slicesByService.get(`${obj.namespace}/${obj.name}`) ?? [];
   const rawPorts = (spec.ports ?? []).filter((p) =>
     p.protocol === undefined || p.protocol.toUpperCase() === "TCP"
@@ -248,4 +247,29 @@ function findPod(
     if (pod !== undefined) return pod;
   }
   return index.podByIP.get(address);
+}
+
+function labelIndex(pods: readonly ConfigObject[]): Map<string, ConfigObject[]> {
+  const index = new Map<string, ConfigObject[]>();
+  for (const pod of pods) {
+    for (const [k, v] of Object.entries(pod.labels ?? {})) {
+      const key = `${pod.namespace}\u0000${k}=${v}`;
+      const list = index.get(key);
+      if (list === undefined) index.set(key, [pod]);
+      else list.push(pod);
+    }
+  }
+  return index;
+}
+
+/** The namespace's pods matching a non-empty selector, in input order. */
+function selectPods(
+  index: Index,
+  namespace: string,
+  selector: Readonly<Record<string, string>>,
+): ConfigObject[] {
+  const [k, v] = Object.entries(selector)[0];
+  return (index.podsByLabel.get(`${namespace}\u0000${k}=${v}`) ?? []).filter((p) =>
+    matchesSelector(p.labels, selector)
+  );
 }

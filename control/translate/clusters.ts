@@ -18,18 +18,22 @@ import {
 } from "./context.ts";
 import { loadAssignment } from "./load-assignment.ts";
 import { inboundClusterName } from "./names.ts";
-import { memoContent, memoOutbound, memoPush, objectId } from "./outbound-cache.ts";
+import { joinShared, memoContent, memoOutbound, memoPush, objectId } from "./outbound-cache.ts";
 import { adsConfigSource } from "./proto.ts";
 import { effectivePolicy } from "./traffic-policy.ts";
 
 /** The proxy's clusters, sorted by name: outbound for every proxy type, inbound for sidecars. */
-export function buildClusters(push: PushContext, proxy: ProxyIdentity, warn?: WarningSink): Cluster[] {
+export function buildClusters(
+  push: PushContext,
+  proxy: ProxyIdentity,
+  warn?: WarningSink,
+): readonly Cluster[] {
   const outbound = memoOutbound(push, proxy, "clusters", warn, (w) => {
     const ctx = createTranslateContext(push, proxy, w);
-    return outboundPlan(push, proxy, w).map((c) => memoCluster(ctx, c));
+    return Object.freeze(outboundPlan(push, proxy, w).map((c) => memoCluster(ctx, c)));
   });
-  if (proxy.type !== "sidecar") return [...outbound];
-  return [...outbound, ...inboundClusters(createTranslateContext(push, proxy, warn))];
+  if (proxy.type !== "sidecar") return outbound;
+  return joinShared(push, outbound, inboundClusters(createTranslateContext(push, proxy, warn)));
 }
 
 /**

@@ -5,7 +5,7 @@ import type { PushContext } from "../push-context/push-context.ts";
 import { outboundPlan, usesEds } from "./cluster-plan.ts";
 import type { WarningSink } from "./context.ts";
 import { loadAssignment, loadAssignmentKey } from "./load-assignment.ts";
-import { memoContent, memoOutbound } from "./outbound-cache.ts";
+import { memoContent, memoOutbound, memoPush, objectId } from "./outbound-cache.ts";
 
 export function buildEndpoints(
   push: PushContext,
@@ -16,10 +16,13 @@ export function buildEndpoints(
   return memoOutbound(push, proxy, "endpoints", warn, (w) => {
     const list = outboundPlan(push, proxy, w).filter(usesEds).map((c) => {
       const labels = c.subset === undefined ? undefined : c.subset.labels ?? {};
-      // Endpoints depend only on the cluster's instances, not on the proxy: kept from push to push.
-      const instances = push.instances(c.service.hostname, c.port.port, labels);
-      const key = `eds\u0000${loadAssignmentKey(c.name, instances)}`;
-      return memoContent(push, key, w, () => loadAssignment(c.name, instances));
+      // Endpoints depend only on the cluster's instances, not on the proxy: kept from push to push, and
+      // looked up once per push for all classes that see the cluster.
+      return memoPush(push, `eds-cluster\u0000${c.name}\u0000${objectId(c.subset)}`, w, (w2) => {
+        const instances = push.instances(c.service.hostname, c.port.port, labels);
+        const key = `eds\u0000${loadAssignmentKey(c.name, instances)}`;
+        return memoContent(push, key, w2, () => loadAssignment(c.name, instances));
+      });
     });
     return Object.freeze(list);
   });

@@ -8,28 +8,32 @@ import { gatewayListeners } from "./listeners-gateway.ts";
 import { sidecarInboundListener, sidecarOutboundListeners } from "./listeners-sidecar.ts";
 import { proxylessName } from "./names.ts";
 import { httpConnectionManager } from "./network-filters.ts";
-import { memoRouting } from "./outbound-cache.ts";
+import { joinShared, memoRouting } from "./outbound-cache.ts";
 
 /**
  * Outbound listeners are shared by the proxy's class (and kept while routing config is unchanged);
  * a sidecar's virtualInbound is its own.
  */
-export function buildListeners(push: PushContext, proxy: ProxyIdentity, warn?: WarningSink): Listener[] {
+export function buildListeners(
+  push: PushContext,
+  proxy: ProxyIdentity,
+  warn?: WarningSink,
+): readonly Listener[] {
   const outbound = memoRouting(push, proxy, "listeners", warn, (w) => {
     const ctx = createTranslateContext(push, proxy, w);
     switch (proxy.type) {
       case "sidecar":
-        return sidecarOutboundListeners(ctx);
+        return Object.freeze(sidecarOutboundListeners(ctx));
       case "router":
-        return gatewayListeners(ctx);
+        return Object.freeze(gatewayListeners(ctx));
       case "proxyless":
-        return proxylessListeners(ctx);
+        return Object.freeze(proxylessListeners(ctx));
     }
   });
   const inbound = proxy.type === "sidecar"
     ? sidecarInboundListener(createTranslateContext(push, proxy, warn))
     : undefined;
-  return inbound === undefined ? [...outbound] : [...outbound, inbound];
+  return joinShared(push, outbound, inbound === undefined ? [] : [inbound]);
 }
 
 /**

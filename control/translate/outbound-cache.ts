@@ -188,3 +188,17 @@ export function memoOutbound<T>(
 ): T {
   return memoPush(push, `${part}\u0000${outboundKey(push, proxy)}`, warn ?? (() => {}), compute);
 }
+
+/**
+ * `shared` (a class's outbound list) followed by `own` (the proxy's inbound pieces), as one frozen list that
+ * every proxy of the class with the same inbound pieces gets: the snapshot builder then keeps one resource map
+ * for all of them instead of one per proxy.
+ */
+export function joinShared<T extends object>(
+  push: PushContext,
+  shared: readonly T[],
+  own: readonly T[],
+): readonly T[] {
+  const key = `join\u0000${objectId(shared)}\u0000${own.map(objectId).join(",")}`;
+  return memoPush(push, key, () => {}, () => Object.freeze([...shared, ...own]));
+}

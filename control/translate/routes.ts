@@ -27,19 +27,19 @@ export function buildRoutes(
   push: PushContext,
   proxy: ProxyIdentity,
   warn?: WarningSink,
-): RouteConfiguration[] {
-  const routes = memoRouting(push, proxy, "routes", warn, (w) => {
+): readonly RouteConfiguration[] {
+  // Frozen and shared by the proxy's class (see joinShared).
+  return memoRouting(push, proxy, "routes", warn, (w) => {
     const ctx = createTranslateContext(push, proxy, w);
     switch (proxy.type) {
       case "sidecar":
-        return sidecarRoutes(ctx);
+        return Object.freeze(sidecarRoutes(ctx));
       case "router":
-        return gatewayRoutes(ctx);
+        return Object.freeze(gatewayRoutes(ctx));
       case "proxyless":
-        return proxylessRoutes(ctx);
+        return Object.freeze(proxylessRoutes(ctx));
     }
   });
-  return [...routes];
 }
 
 /** The routes of one service port for the mesh: its VirtualService's, or the default route. */

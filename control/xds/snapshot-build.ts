@@ -181,12 +181,13 @@ function buildTypeMap(
 function patch(type: ResourceType, list: readonly Message[], previous: ResourceMap): ResourceMap | undefined {
   let i = 0;
   let changed: VersionedResource[] | undefined;
-  for (const [name, r] of previous) {
+  // values(), not entries(): a [name, r] pair per entry per proxy per push was most of a push's garbage.
+  for (const r of previous.values()) {
     const message = list[i++];
     if (r.resource === message) continue;
     checkType(type, message);
-    if (nameOf(message) !== name) return undefined;
-    const fresh = versioned(type, name, message);
+    if (nameOf(message) !== r.name) return undefined;
+    const fresh = versioned(type, r.name, message);
     if (fresh.version !== r.version) (changed ??= []).push(fresh);
   }
   if (changed === undefined) return previous;
