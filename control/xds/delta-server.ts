@@ -29,12 +29,32 @@ interface DeltaTypeState {
   /** Whether anything was sent yet (a wildcard subscription always gets a first, possibly empty, answer). */
   answered: boolean;
   lastNonce?: string;
+  /** The nonces of the pieces of the last response. */
+  burst?: Set<string>;
   lastVersion?: string;
   /** The resource map `known` was last brought in line with (snapshots share unchanged maps). */
   scanned?: ReadonlyMap<string, VersionedResource>;
 }
 
 const EMPTY: ReadonlyMap<string, VersionedResource> = new Map();
+const PIECE_BYTES = 64 * 1024;
+
+/** [from, to) ranges of consecutive items whose sizes add up to at most `limit` (an item larger goes alone); one empty range for none. */
+export function piecesOf(sizes: readonly number[], limit: number): [number, number][] {
+  const out: [number, number][] = [];
+  let from = 0;
+  let bytes = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    if (bytes > 0 && bytes + sizes[i] > limit) {
+      out.push([from, i]);
+      from = i;
+      bytes = 0;
+    }
+    bytes += sizes[i];
+  }
+  if (from < sizes.length || out.length === 0) out.push([from, sizes.length]);
+  return out;
+}
 
 function applySubscription(
   state: DeltaTypeState,
@@ -97,22 +117,31 @@ function createDeltaProtocol(
     if (changed.length === 0 && removed.size === 0 && (state.answered || !state.wildcard)) return [];
     for (const r of changed) state.known.set(r.name, r.version);
     for (const name of removed) state.known.delete(name);
-    const nonce = stream.nextNonce();
-    Object.assign(state, { answered: true, lastNonce: nonce, lastVersion: snapshot.version });
-    const response = create(DeltaDiscoveryResponseSchema, {
-      systemVersionInfo: snapshot.version,
-      typeUrl: type.typeUrl,
-      nonce,
-      resources: binary
-        ? []
-        : changed.map((r) =>
-          create(ResourceSchema, { name: r.name, version: r.version, resource: packResource(type, r) })
-        ),
-      removedResources: [...removed],
+    Object.assign(state, { answered: true, lastVersion: snapshot.version, burst: new Set<string>() });
+    // Binary responses go out in pieces of ≤ 64 KiB of resources (removals in the first): a stream's last
+    // serialized response stays referenced by Connect's response pipeline until the next one, so 500 proxies'
+    // first pushes in one piece each would keep ~100 MB alive.
+    const fields = binary ? changed.map((r) => deltaResourceField(type, r)) : undefined;
+    const pieces = fields ? piecesOf(fields.map((f) => f.data.length), PIECE_BYTES) : [[0, changed.length]];
+    return pieces.map(([from, to], i) => {
+      const nonce = stream.nextNonce();
+      state.burst!.add(nonce);
+      state.lastNonce = nonce;
+      const response = create(DeltaDiscoveryResponseSchema, {
+        systemVersionInfo: snapshot.version,
+        typeUrl: type.typeUrl,
+        nonce,
+        resources: binary
+          ? []
+          : changed.slice(from, to).map((r) =>
+            create(ResourceSchema, { name: r.name, version: r.version, resource: packResource(type, r) })
+          ),
+        removedResources: i === 0 ? [...removed] : [],
+      });
+      if (fields) response.$unknown = fields.slice(from, to);
+      config.status.responseSent(stream.connectionId, type.typeUrl, snapshot.version, nonce, triggeredAt);
+      return response;
     });
-    if (binary) response.$unknown = changed.map((r) => deltaResourceField(type, r));
-    config.status.responseSent(stream.connectionId, type.typeUrl, snapshot.version, nonce, triggeredAt);
-    return [response];
   }
 
   return {
@@ -132,7 +161,8 @@ function createDeltaProtocol(
       }
       // Subscription changes are deltas the client will not repeat: applied whatever the nonce says.
       applySubscription(state, request, stream.snapshot?.resources.get(type.typeUrl) ?? EMPTY);
-      if (request.responseNonce !== "" && request.responseNonce === state.lastNonce) {
+      // A reply to any piece of the last response: a NACK of any piece counts, the ACK of the last one.
+      if (request.responseNonce !== "" && state.burst?.has(request.responseNonce)) {
         const version = state.lastVersion ?? "";
         if (request.errorDetail) {
           const message = request.errorDetail.message || `code ${request.errorDetail.code}`;
@@ -143,7 +173,9 @@ function createDeltaProtocol(
             request.responseNonce,
             message,
           );
-        } else config.status.ackReceived(stream.connectionId, type.typeUrl, version, request.responseNonce);
+        } else if (request.responseNonce === state.lastNonce) {
+          config.status.ackReceived(stream.connectionId, type.typeUrl, version, request.responseNonce);
+        }
       }
       return respond(type, state, stream, receivedAt);
     },

@@ -134,6 +134,34 @@ describe("delta ADS", () => {
     expect(r1.removed).toEqual(["outbound|1||gone"]);
   });
 
+  it("sends a large response in pieces of ≤ 64 KiB, removals first, and records the ACK of the last piece", async () => {
+    // 400 clusters with long names: ~100 KiB of resources.
+    const many = Array.from(
+      { length: 400 },
+      (_, i) => edsCluster(`outbound|80||svc-${i}.${"x".repeat(200)}`),
+    );
+    h.cache.set(NODE_ID, buildSnapshot({ ...meshResources(), clusters: many }));
+    const d = open();
+    d.send({ typeUrl: CDS, initialResourceVersions: { "outbound|1||gone": "x" } });
+    const pieces = [await d.next()];
+    while (pieces.reduce((n, p) => n + p.decoded.length, 0) < 400) pieces.push(await d.next());
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.map((p) => p.removed)).toEqual([["outbound|1||gone"], ...pieces.slice(1).map(() => [])]);
+    expect(new Set(pieces.flatMap((p) => p.decoded)).size).toBe(400);
+    for (const piece of pieces) {
+      expect(piece.raw.resources.reduce((n, r) => n + r.resource!.value.length, 0)).toBeLessThanOrEqual(
+        64 * 1024,
+      );
+    }
+    expect(await d.quiet()).toBe(true);
+    const last = pieces[pieces.length - 1];
+    d.send({ typeUrl: CDS, responseNonce: pieces[0].nonce });
+    expect(await d.quiet()).toBe(true);
+    expect(typeStatus(CDS).ackedNonce).toBeUndefined();
+    d.send({ typeUrl: CDS, responseNonce: last.nonce });
+    await expect.poll(() => typeStatus(CDS).ackedNonce).toBe(last.nonce);
+  });
+
   it("records a NACK by nonce and does not resend until the resource changes", async () => {
     const d = open();
     d.send({ typeUrl: CDS });
