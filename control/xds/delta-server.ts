@@ -37,22 +37,35 @@ interface DeltaTypeState {
 }
 
 const EMPTY: ReadonlyMap<string, VersionedResource> = new Map();
-const PIECE_BYTES = 64 * 1024;
+/** How a large response is cut: pieces of at most `piece` bytes of resources, then a small `tail`. */
+export const PIECES = { whole: 64 * 1024, piece: 256 * 1024, tail: 4 * 1024 } as const;
 
-/** [from, to) ranges of consecutive items whose sizes add up to at most `limit` (an item larger goes alone); one empty range for none. */
-export function piecesOf(sizes: readonly number[], limit: number): [number, number][] {
+/**
+ * [from, to) ranges of the items: one range when they add up to at most `whole` bytes; else ranges of at most
+ * `piece` bytes (an item larger goes alone) followed by a last range of at most `tail` bytes (at least one
+ * item). A stream's last response stays referenced by Connect's response pipeline until the next one: ending
+ * each burst with a small piece keeps 500 proxies' first pushes from pinning ~100 MB.
+ */
+export function piecesOf(sizes: readonly number[], limits: typeof PIECES = PIECES): [number, number][] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total <= limits.whole) return [[0, sizes.length]];
+  let tailFrom = sizes.length - 1;
+  for (let bytes = sizes[tailFrom]; tailFrom > 0 && bytes + sizes[tailFrom - 1] <= limits.tail;) {
+    bytes += sizes[--tailFrom];
+  }
   const out: [number, number][] = [];
   let from = 0;
   let bytes = 0;
-  for (let i = 0; i < sizes.length; i++) {
-    if (bytes > 0 && bytes + sizes[i] > limit) {
+  for (let i = 0; i < tailFrom; i++) {
+    if (bytes > 0 && bytes + sizes[i] > limits.piece) {
       out.push([from, i]);
       from = i;
       bytes = 0;
     }
     bytes += sizes[i];
   }
-  if (from < sizes.length || out.length === 0) out.push([from, sizes.length]);
+  if (from < tailFrom) out.push([from, tailFrom]);
+  out.push([tailFrom, sizes.length]);
   return out;
 }
 
@@ -118,11 +131,9 @@ function createDeltaProtocol(
     for (const r of changed) state.known.set(r.name, r.version);
     for (const name of removed) state.known.delete(name);
     Object.assign(state, { answered: true, lastVersion: snapshot.version, burst: new Set<string>() });
-    // Binary responses go out in pieces of ≤ 64 KiB of resources (removals in the first): a stream's last
-    // serialized response stays referenced by Connect's response pipeline until the next one, so 500 proxies'
-    // first pushes in one piece each would keep ~100 MB alive.
+    // Large binary responses go out in pieces (removals in the first), see piecesOf.
     const fields = binary ? changed.map((r) => deltaResourceField(type, r)) : undefined;
-    const pieces = fields ? piecesOf(fields.map((f) => f.data.length), PIECE_BYTES) : [[0, changed.length]];
+    const pieces = fields ? piecesOf(fields.map((f) => f.data.length)) : [[0, changed.length]];
     return pieces.map(([from, to], i) => {
       const nonce = stream.nextNonce();
       state.burst!.add(nonce);

@@ -8,6 +8,7 @@ import {
   DeltaDiscoveryRequestSchema,
   type DeltaDiscoveryResponse,
 } from "../../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { piecesOf } from "../../../control/xds/delta-server.ts";
 import { buildSnapshot } from "../../../control/xds/snapshot-cache.ts";
 import { TYPE_URLS } from "../../../control/xds/snapshot.ts";
 import { adsClient, type Harness, nameOfAny, NODE, NODE_ID, startHarness } from "./ads-harness.ts";
@@ -134,25 +135,23 @@ describe("delta ADS", () => {
     expect(r1.removed).toEqual(["outbound|1||gone"]);
   });
 
-  it("sends a large response in pieces of ≤ 64 KiB, removals first, and records the ACK of the last piece", async () => {
-    // 400 clusters with long names: ~100 KiB of resources.
+  it("sends a large response in pieces ending with a small one, removals first; the last piece's ACK counts", async () => {
+    // 1,000 clusters with long names: ~530 KiB of resources.
     const many = Array.from(
-      { length: 400 },
+      { length: 1000 },
       (_, i) => edsCluster(`outbound|80||svc-${i}.${"x".repeat(200)}`),
     );
     h.cache.set(NODE_ID, buildSnapshot({ ...meshResources(), clusters: many }));
     const d = open();
     d.send({ typeUrl: CDS, initialResourceVersions: { "outbound|1||gone": "x" } });
     const pieces = [await d.next()];
-    while (pieces.reduce((n, p) => n + p.decoded.length, 0) < 400) pieces.push(await d.next());
-    expect(pieces.length).toBeGreaterThan(1);
+    while (pieces.reduce((n, p) => n + p.decoded.length, 0) < 1000) pieces.push(await d.next());
     expect(pieces.map((p) => p.removed)).toEqual([["outbound|1||gone"], ...pieces.slice(1).map(() => [])]);
-    expect(new Set(pieces.flatMap((p) => p.decoded)).size).toBe(400);
-    for (const piece of pieces) {
-      expect(piece.raw.resources.reduce((n, r) => n + r.resource!.value.length, 0)).toBeLessThanOrEqual(
-        64 * 1024,
-      );
-    }
+    expect(new Set(pieces.flatMap((p) => p.decoded)).size).toBe(1000);
+    const sizes = pieces.map((p) => p.raw.resources.reduce((n, r) => n + r.resource!.value.length, 0));
+    expect(pieces.length).toBe(4);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(256 * 1024);
+    expect(sizes[3]).toBeLessThanOrEqual(4 * 1024);
     expect(await d.quiet()).toBe(true);
     const last = pieces[pieces.length - 1];
     d.send({ typeUrl: CDS, responseNonce: pieces[0].nonce });
@@ -177,5 +176,16 @@ describe("delta ADS", () => {
     d.send({ typeUrl: CDS, responseNonce: "0" });
     expect(await d.quiet()).toBe(true);
     expect(typeStatus(CDS).ackedVersion).toBeUndefined();
+  });
+});
+
+describe("piecesOf", () => {
+  const limits = { whole: 10, piece: 8, tail: 3 };
+  it("keeps a small response whole and ends a large one with a small piece", () => {
+    expect(piecesOf([], limits)).toEqual([[0, 0]]);
+    expect(piecesOf([4, 6], limits)).toEqual([[0, 2]]);
+    expect(piecesOf([4, 4, 4, 1, 1], limits)).toEqual([[0, 2], [2, 3], [3, 5]]);
+    // An item larger than a piece goes alone; the tail has at least one item.
+    expect(piecesOf([20, 9], limits)).toEqual([[0, 1], [1, 2]]);
   });
 });
