@@ -9,6 +9,7 @@ import {
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import { deltaResourceField, isBinaryCodec } from "./encoded-resources.ts";
 import { patchedNames } from "./map-facts.ts";
+import { piecesOf } from "./response-pieces.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
@@ -22,8 +23,13 @@ import {
 interface DeltaTypeState {
   wildcard: boolean;
   names: Set<string>;
-  /** Name → version the proxy holds (initial_resource_versions, then everything sent). */
-  readonly known: Map<string, string>;
+  /** Name → version the proxy said it holds (initial_resource_versions), until the first response. */
+  known?: Map<string, string>;
+  /**
+   * After a response: the proxy holds exactly this map's versions for the names in scope then (a shared map,
+   * not a per-stream copy of a thousand versions). Names subscribed since then are in `missing`.
+   */
+  held?: ReadonlyMap<string, VersionedResource>;
   /** Names subscribed since the last response that the snapshot lacks: reported once as removed. */
   readonly missing: Set<string>;
   /** Whether anything was sent yet (a wildcard subscription always gets a first, possibly empty, answer). */
@@ -32,41 +38,23 @@ interface DeltaTypeState {
   /** The nonces of the pieces of the last response. */
   burst?: Set<string>;
   lastVersion?: string;
-  /** The resource map `known` was last brought in line with (snapshots share unchanged maps). */
+  /** The resource map last compared with (snapshots share unchanged maps); `held` once answered. */
   scanned?: ReadonlyMap<string, VersionedResource>;
 }
 
 const EMPTY: ReadonlyMap<string, VersionedResource> = new Map();
-/** How a large response is cut: pieces of at most `piece` bytes of resources, then a small `tail`. */
-export const PIECES = { whole: 64 * 1024, piece: 256 * 1024, tail: 4 * 1024 } as const;
 
-/**
- * [from, to) ranges of the items: one range when they add up to at most `whole` bytes; else ranges of at most
- * `piece` bytes (an item larger goes alone) followed by a last range of at most `tail` bytes (at least one
- * item). A stream's last response stays referenced by Connect's response pipeline until the next one: ending
- * each burst with a small piece keeps 500 proxies' first pushes from pinning ~100 MB.
- */
-export function piecesOf(sizes: readonly number[], limits: typeof PIECES = PIECES): [number, number][] {
-  const total = sizes.reduce((a, b) => a + b, 0);
-  if (total <= limits.whole) return [[0, sizes.length]];
-  let tailFrom = sizes.length - 1;
-  for (let bytes = sizes[tailFrom]; tailFrom > 0 && bytes + sizes[tailFrom - 1] <= limits.tail;) {
-    bytes += sizes[--tailFrom];
-  }
-  const out: [number, number][] = [];
-  let from = 0;
-  let bytes = 0;
-  for (let i = 0; i < tailFrom; i++) {
-    if (bytes > 0 && bytes + sizes[i] > limits.piece) {
-      out.push([from, i]);
-      from = i;
-      bytes = 0;
-    }
-    bytes += sizes[i];
-  }
-  if (from < tailFrom) out.push([from, tailFrom]);
-  out.push([tailFrom, sizes.length]);
-  return out;
+/** The version of `name` the proxy holds, if any (the name is in scope). */
+function heldVersion(state: DeltaTypeState, name: string): string | undefined {
+  if (state.known !== undefined) return state.known.get(name);
+  if (state.held === undefined || state.missing.has(name)) return undefined;
+  return state.held.get(name)?.version;
+}
+
+/** Names the proxy holds that are in scope. */
+function* heldNames(state: DeltaTypeState, inScope: (name: string) => boolean): Iterable<string> {
+  const names = state.known ?? state.held ?? EMPTY;
+  for (const name of names.keys()) if (inScope(name) && !state.missing.has(name)) yield name;
 }
 
 function applySubscription(
@@ -77,6 +65,7 @@ function applySubscription(
   if (request.resourceNamesSubscribe.length > 0 || request.resourceNamesUnsubscribe.length > 0) {
     state.scanned = undefined;
   }
+  const wildcard = state.wildcard;
   for (const name of request.resourceNamesSubscribe) {
     if (name === "*") state.wildcard = true;
     else if (!state.names.has(name)) {
@@ -91,9 +80,11 @@ function applySubscription(
     else {
       state.names.delete(name);
       state.missing.delete(name);
-      if (!state.wildcard) state.known.delete(name);
+      if (!state.wildcard) state.known?.delete(name);
     }
   }
+  // Names came into or went out of scope wholesale: what the proxy holds is not known any more.
+  if (state.wildcard !== wildcard && state.known === undefined) state.held = undefined;
 }
 
 function createDeltaProtocol(
@@ -119,17 +110,20 @@ function createDeltaProtocol(
     if (patched !== undefined) {
       for (const name of patched) {
         const r = all.get(name)!;
-        if (inScope(name) && state.known.get(name) !== r.version) changed.push(r);
+        if (inScope(name) && heldVersion(state, name) !== r.version) changed.push(r);
       }
     } else {
-      for (const [name, r] of all) if (inScope(name) && state.known.get(name) !== r.version) changed.push(r);
-      for (const name of state.known.keys()) if (!all.has(name) && inScope(name)) removed.add(name);
+      for (const r of all.values()) {
+        if (inScope(r.name) && heldVersion(state, r.name) !== r.version) changed.push(r);
+      }
+      for (const name of heldNames(state, inScope)) if (!all.has(name)) removed.add(name);
       for (const name of state.missing) if (!all.has(name)) removed.add(name);
     }
+    // From here on the proxy holds exactly `all` (for the names in scope).
     state.missing.clear();
+    state.known = undefined;
+    state.held = all;
     if (changed.length === 0 && removed.size === 0 && (state.answered || !state.wildcard)) return [];
-    for (const r of changed) state.known.set(r.name, r.version);
-    for (const name of removed) state.known.delete(name);
     Object.assign(state, { answered: true, lastVersion: snapshot.version, burst: new Set<string>() });
     // Large binary responses go out in pieces (removals in the first), see piecesOf.
     const fields = binary ? changed.map((r) => deltaResourceField(type, r)) : undefined;

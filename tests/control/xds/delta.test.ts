@@ -8,7 +8,7 @@ import {
   DeltaDiscoveryRequestSchema,
   type DeltaDiscoveryResponse,
 } from "../../../gen/envoy/service/discovery/v3/discovery_pb.ts";
-import { piecesOf } from "../../../control/xds/delta-server.ts";
+import { piecesOf } from "../../../control/xds/response-pieces.ts";
 import { buildSnapshot } from "../../../control/xds/snapshot-cache.ts";
 import { TYPE_URLS } from "../../../control/xds/snapshot.ts";
 import { adsClient, type Harness, nameOfAny, NODE, NODE_ID, startHarness } from "./ads-harness.ts";
@@ -118,6 +118,19 @@ describe("delta ADS", () => {
     // reviews is no longer subscribed: its endpoints changing sends nothing.
     h.cache.set(NODE_ID, buildSnapshot(meshResources(["10.0.0.1", "10.0.0.2"])));
     expect(await d.quiet()).toBe(true);
+  });
+
+  it("resends a resource subscribed again after an unsubscribe, and only that one", async () => {
+    const d = open();
+    d.send({ typeUrl: EDS, resourceNamesSubscribe: [REVIEWS, RATINGS] });
+    const r1 = await d.next();
+    expect(r1.decoded.sort()).toEqual([RATINGS, REVIEWS].sort());
+    d.send({ typeUrl: EDS, responseNonce: r1.nonce, resourceNamesUnsubscribe: [REVIEWS] });
+    expect(await d.quiet()).toBe(true);
+    d.send({ typeUrl: EDS, resourceNamesSubscribe: [REVIEWS] });
+    const r2 = await d.next();
+    expect(r2.decoded).toEqual([REVIEWS]);
+    expect(r2.removed).toEqual([]);
   });
 
   it("honours initial_resource_versions: what the proxy already has is not resent", async () => {
