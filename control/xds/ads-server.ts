@@ -9,6 +9,8 @@ import {
 import { isBinaryCodec, sotwResourceField } from "./encoded-resources.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import { typeVersion } from "./snapshot-cache.ts";
+import { setVersion } from "./snapshot-build.ts";
+import { entryHashOf, type ResourceMap, sumsOf } from "./map-facts.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
   counter,
@@ -22,11 +24,11 @@ interface SotwTypeState {
   /** LDS/CDS with an empty first request, or "*" among the names. */
   wildcard: boolean;
   names: Set<string>;
-  /** The last response: its version, nonce and exactly which resource versions it held. */
+  /** The last response: its version, nonce and a hash of exactly which resource versions it held. */
   sent?: {
     readonly version: string;
     readonly nonce: string;
-    readonly resources: ReadonlyMap<string, string>;
+    readonly contents: string;
   };
   ackedVersion?: string;
   /** The resource map `sent` was last compared with, under the current subscription. */
@@ -35,10 +37,17 @@ interface SotwTypeState {
 
 const EMPTY: ReadonlyMap<string, VersionedResource> = new Map();
 
-function sameContents(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
+/** A 64-bit hash of a set of (name, version) entries: the map's cached sums when all of it was chosen. */
+function contentsOf(url: string, all: ResourceMap, chosen: readonly VersionedResource[]): string {
+  if (chosen.length === all.size) return setVersion(...sumsOf(url, all), all.size);
+  let a = 0;
+  let b = 0;
+  for (const r of chosen) {
+    const [x, y] = entryHashOf(url, r);
+    a = (a + x) | 0;
+    b = (b + y) | 0;
+  }
+  return setVersion(a, b, chosen.length);
 }
 
 function subscribe(
@@ -78,12 +87,12 @@ function createSotwProtocol(
     state.sentFrom = all;
     const chosen: VersionedResource[] = [];
     for (const [name, r] of all) if (state.wildcard || state.names.has(name)) chosen.push(r);
-    const contents = new Map(chosen.map((r) => [r.name, r.version]));
+    const contents = contentsOf(type.typeUrl, all, chosen);
     // Unchanged contents are not resent — this is also what keeps a NACKed version from being sent again.
-    if (state.sent && sameContents(state.sent.resources, contents)) return [];
+    if (state.sent?.contents === contents) return [];
     const version = typeVersion(snapshot, type.typeUrl);
     const nonce = stream.nextNonce();
-    state.sent = { version, nonce, resources: contents };
+    state.sent = { version, nonce, contents };
     const response = create(DiscoveryResponseSchema, {
       versionInfo: version,
       typeUrl: type.typeUrl,
