@@ -1,10 +1,23 @@
 // Converts between web `Headers` and the core's HeaderMap (lower-case names, repeated set-cookie as arrays).
 import type { HeaderMap } from "../../proxy/http/types.ts";
 
-/** `Headers` joins repeated fields with ", " except set-cookie, which stays a list. */
-export function toHeaderMap(headers: Headers): HeaderMap {
+/** Header fields and their name + value bytes, as counted for max_headers_count / max_request_headers_kb. */
+export interface HeaderMeasure {
+  count: number;
+  bytes: number;
+}
+
+/**
+ * `Headers` joins repeated fields with ", " except set-cookie, which stays a list. With `measure`, also
+ * counts the fields (a joined repeated field counts once: `Headers` does not keep them apart) and bytes.
+ */
+export function toHeaderMap(headers: Headers, measure?: HeaderMeasure): HeaderMap {
   const out: HeaderMap = {};
   for (const [name, value] of headers) {
+    if (measure) {
+      measure.count++;
+      measure.bytes += name.length + value.length;
+    }
     if (name === "set-cookie") continue;
     out[name] = value;
   }

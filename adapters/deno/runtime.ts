@@ -1,8 +1,15 @@
 // The Deno runtime adapter: Deno.serve listeners, Deno.listen/connect sockets, fetch() upstreams, timers, DNS.
-import type { Connection, ConnectOptions, Runtime, RuntimeCapabilities } from "../../proxy/runtime/types.ts";
+import type {
+  Clock,
+  Connection,
+  ConnectOptions,
+  Runtime,
+  RuntimeCapabilities,
+} from "../../proxy/runtime/types.ts";
 import { WeftError } from "../../proxy/errors.ts";
 import { wrapDenoConn } from "./connection.ts";
 import { listenHttp } from "./http-listen.ts";
+import { startServerTls } from "./start-tls.ts";
 import { createFetchPool } from "./upstream-fetch.ts";
 
 export interface DenoRuntimeOptions {
@@ -10,23 +17,27 @@ export interface DenoRuntimeOptions {
   readonly log?: (line: string) => void;
 }
 
-/** What the Deno adapter can do; docs/runtimes.md has the whole table. */
+/**
+ * What the Deno adapter can do; docs/runtimes.md has the whole table. Client certificates and TLS on
+ * accepted (tcp_proxy) connections go through node:tls, since Deno's own TLS server APIs cannot do either.
+ */
 export const DENO_CAPABILITIES: RuntimeCapabilities = {
   name: "deno",
   inboundTcp: true,
-  downstreamMtls: false,
+  downstreamMtls: true,
   upstreamHttp2: false,
-  tlsOnAcceptedConnections: false,
+  tlsOnAcceptedConnections: true,
 };
 
 export function createDenoRuntime(options: DenoRuntimeOptions = {}): Runtime {
   const log = options.log ?? ((line: string) => console.log(line));
+  const clock: Clock = {
+    now: () => performance.now(),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  };
   return {
-    clock: {
-      now: () => performance.now(),
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-    },
+    clock,
     random: Math.random,
     log,
     readTextFile: (path) => Deno.readTextFile(path),
@@ -60,19 +71,9 @@ export function createDenoRuntime(options: DenoRuntimeOptions = {}): Runtime {
         };
       },
       connect: (opts) => connect(opts),
-      startTls(conn: Connection): Promise<Connection> {
-        conn.destroy();
-        return Promise.reject(
-          new WeftError(
-            "unsupported",
-            "the deno runtime cannot terminate TLS on an accepted connection (Deno has no server-side " +
-              "startTls); downstream TLS on Deno works only on single-chain HTTP listeners (Deno.serve). " +
-              "See docs/runtimes.md",
-          ),
-        );
-      },
+      startTls: startServerTls,
     },
-    http: { listen: (opts, handler) => listenHttp(opts, handler, log) },
+    http: { listen: (opts, handler) => listenHttp(opts, handler, { log, clock }) },
     upstream: { createPool: createFetchPool },
     dns: { resolve },
   };

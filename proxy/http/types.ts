@@ -98,6 +98,8 @@ export interface HttpConnection {
 }
 
 export interface HttpListenOptions {
+  /** The listener's name, for the runtime's diagnostics. */
+  readonly name?: string;
   readonly host: string;
   readonly port: number;
   readonly tls?: ServerTlsOptions;

@@ -71,7 +71,10 @@ export async function bindListener(
   if (!runtime.http.listen || !runtime.capabilities.inboundTcp) {
     return { ...base, host, port, stopAccepting: async () => {} };
   }
-  const handle = await runtime.http.listen({ host, port, tls: chain.tls, serve: http.serveOptions }, handler);
+  const handle = await runtime.http.listen(
+    { name: base.name, host, port, tls: chain.tls, serve: http.serveOptions },
+    handler,
+  );
   return { ...base, host: handle.host, port: handle.port, stopAccepting: () => handle.close() };
 }
 

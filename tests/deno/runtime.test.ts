@@ -3,61 +3,11 @@ import { createConfigRegistry, createProxy, loadBootstrap, type Proxy, WeftError
 import { createDenoRuntime } from "../../adapters/deno/mod.ts";
 import { assert } from "../conformance/case-api.ts";
 import { httpBootstrap, indent, routeConfig, staticCluster } from "../conformance/bootstrap.ts";
+import { makePki } from "./pki.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const dir = await Deno.makeTempDir({ prefix: "weft-deno-tls-" });
-
-async function openssl(...args: string[]) {
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  })
-    .output();
-  if (code !== 0) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(stderr)}`);
-}
-
-/** A CA and a server certificate for DNS:svc.test, made by the real openssl CLI. */
-async function makeCerts() {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl(
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=Weft Deno CA",
-  );
-  await openssl("req", "-new", ...ec, "-keyout", "svc.key", "-out", "svc.csr", "-subj", "/CN=svc.test");
-  await Deno.writeTextFile(`${dir}/ext`, "subjectAltName=DNS:svc.test\n");
-  await openssl(
-    "x509",
-    "-req",
-    "-in",
-    "svc.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "svc.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "ext",
-  );
-  const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
-  return { ca: await read("ca.crt"), cert: await read("svc.crt"), key: await read("svc.key") };
-}
-
-const pki = await makeCerts();
+const pki = await makePki();
+const dir = pki.dir;
 
 async function start(yaml: string): Promise<Proxy> {
   return await createProxy({
@@ -214,21 +164,10 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "refusals: mTLS, HTTP/2 clusters, multi-chain HTTP and TLS tcp_proxy listeners fail at load with 'unsupported'",
+  name: "refusals: HTTP/2 clusters and multi-chain HTTP listeners fail at load with 'unsupported'",
   ...opts,
   fn: async () => {
     const routes = routeConfig(`- { match: { prefix: / }, direct_response: { status: 200 } }`);
-    const mtls = await rejection(
-      start(
-        withListenerTls(
-          httpBootstrap({ routes, clusters: "[]" }),
-          downstreamTls("require_client_certificate: true"),
-        ),
-      ),
-    );
-    assert.equal(mtls.code, "unsupported", "mTLS code");
-    assert.match(mtls.message, /cannot verify client certificates/, "mTLS message");
     const h2 = await rejection(start(httpBootstrap({
       routes,
       clusters: staticCluster("grpc", [1234], "http2_protocol_options: {}"),
@@ -246,13 +185,6 @@ Deno.test({
     const chains = await rejection(start(twoChains));
     assert.equal(chains.code, "unsupported", "filter_chain_match code");
     assert.match(chains.message, /deno runtime runs only HTTP listeners with one filter chain/, "message");
-    const tcpTls = await rejection(start(withListenerTls(tcpProxyBootstrap(1234), downstreamTls())));
-    assert.equal(tcpTls.code, "unsupported", "tcp_proxy + TLS code");
-    assert.match(
-      tcpTls.message,
-      /^static_resources\.listeners\[0\]: the deno runtime cannot terminate TLS/,
-      "message",
-    );
   },
 });
 
@@ -350,7 +282,12 @@ Deno.test({
 
     assert.deepEqual(await runtime.dns.resolve("localhost"), ["127.0.0.1"], "localhost");
     assert.deepEqual(await runtime.dns.resolve("10.1.2.3"), ["10.1.2.3"], "IPv4 literal");
-    assert.equal(runtime.capabilities.downstreamMtls, false, "capabilities");
+    assert.equal(runtime.capabilities.downstreamMtls, true, "capabilities: mTLS via node:tls");
+    assert.equal(
+      runtime.capabilities.tlsOnAcceptedConnections,
+      true,
+      "capabilities: TLS on tcp_proxy chains",
+    );
   },
 });
 

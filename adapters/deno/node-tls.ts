@@ -1,0 +1,56 @@
+// node:tls server settings and peer facts for Deno (Deno's own TLS APIs cannot request client certificates).
+import type { TlsOptions, TLSSocket } from "node:tls";
+import type { ServerTlsOptions, TlsInfo } from "../../proxy/runtime/types.ts";
+
+/** As on Node: a CA asks for a client certificate; require_client_certificate also refuses clients without one. */
+export function serverTlsOptions(tls: ServerTlsOptions, alpn: readonly string[] | undefined): TlsOptions {
+  return {
+    cert: tls.certPem,
+    key: tls.keyPem,
+    ca: tls.caPem,
+    requestCert: requestsCert(tls),
+    rejectUnauthorized: Boolean(tls.requireClientCert),
+    ALPNProtocols: alpn ? [...alpn] : undefined,
+  };
+}
+
+export function requestsCert(tls: ServerTlsOptions): boolean {
+  return Boolean(tls.requireClientCert || tls.caPem);
+}
+
+/** TLS facts for the core, as the Node adapter reports them: the SPIFFE URI SAN (else the CN) when verified. */
+export function tlsInfoOf(socket: TLSSocket): TlsInfo {
+  const servername = (socket as TLSSocket & { servername?: string | false }).servername;
+  const alpn = socket.alpnProtocol;
+  const peer = socket.getPeerCertificate?.();
+  const san = peer && "subjectaltname" in peer ? peer.subjectaltname : undefined;
+  const spiffe = san?.split(", ").find((s) => s.startsWith("URI:spiffe://"))?.slice(4);
+  return {
+    serverName: servername || undefined,
+    alpn: alpn || undefined,
+    peerIdentity: socket.authorized
+      ? spiffe ?? (peer?.subject?.CN ? String(peer.subject.CN) : undefined)
+      : undefined,
+  };
+}
+
+/**
+ * A TLSSocket made by hand (not by tls.Server) only records OpenSSL's verdict on the client certificate:
+ * read it, set `authorized` as tls.Server would, and say whether the connection may continue.
+ */
+export function verifyClient(socket: TLSSocket, tls: ServerTlsOptions): boolean {
+  const s = socket as unknown as {
+    authorized: boolean;
+    authorizationError?: string;
+    _handle?: { verifyError?: () => (Error & { code?: string }) | null | undefined };
+  };
+  if (!requestsCert(tls)) return true;
+  const error = s._handle?.verifyError?.();
+  if (!error) {
+    s.authorized = true;
+    return true;
+  }
+  s.authorized = false;
+  s.authorizationError = error.code ?? error.message;
+  return !tls.requireClientCert;
+}
