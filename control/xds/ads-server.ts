@@ -10,7 +10,7 @@ import { isBinaryCodec, sotwResourceField } from "./encoded-resources.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import { typeVersion } from "./snapshot-cache.ts";
 import { setVersion } from "./snapshot-build.ts";
-import { entryHashOf, type ResourceMap, sumsOf } from "./map-facts.ts";
+import { entryHashOf, patchedNames, type ResourceMap, sumsOf } from "./map-facts.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
   counter,
@@ -33,6 +33,8 @@ interface SotwTypeState {
   ackedVersion?: string;
   /** The resource map `sent` was last compared with, under the current subscription. */
   sentFrom?: ReadonlyMap<string, VersionedResource>;
+  /** Whether the subscription covered every entry of `sentFrom`. */
+  coversAll?: boolean;
 }
 
 const EMPTY: ReadonlyMap<string, VersionedResource> = new Map();
@@ -84,10 +86,24 @@ function createSotwProtocol(
     const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? EMPTY;
     // The map the last response (or comparison) was made from, and the same subscription: nothing new.
     if (state.sent && all === state.sentFrom) return [];
+    const before = state.sentFrom;
     state.sentFrom = all;
-    const chosen: VersionedResource[] = [];
-    for (const [name, r] of all) if (state.wildcard || state.names.has(name)) chosen.push(r);
-    const contents = contentsOf(type.typeUrl, all, chosen);
+    // EDS and RDS may be sent in part (the xDS spec: only LDS and CDS responses must carry the whole state):
+    // after an ACKed response that covered the whole map, an endpoint edit sends just the changed entries.
+    const patched = !type.wildcard && state.coversAll && before !== undefined &&
+        state.ackedVersion !== undefined && state.ackedVersion === state.sent?.version
+      ? patchedNames(all, before)
+      : undefined;
+    let chosen: VersionedResource[];
+    if (patched !== undefined) chosen = patched.map((name) => all.get(name)!);
+    else {
+      chosen = [];
+      for (const r of all.values()) if (state.wildcard || state.names.has(r.name)) chosen.push(r);
+      state.coversAll = chosen.length === all.size;
+    }
+    const contents = patched !== undefined
+      ? setVersion(...sumsOf(type.typeUrl, all), all.size)
+      : contentsOf(type.typeUrl, all, chosen);
     // Unchanged contents are not resent — this is also what keeps a NACKed version from being sent again.
     if (state.sent?.contents === contents) return [];
     const version = typeVersion(snapshot, type.typeUrl);

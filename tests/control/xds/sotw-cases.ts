@@ -165,6 +165,27 @@ export function runSotwCases(client: string, makeDriver: (port: number) => SotwD
       expect(await d.quiet()).toBe(true);
     });
 
+    it("sends only the changed load assignment after an ACKed EDS response that covered everything", async () => {
+      d.send({ typeUrl: TYPE_URLS.endpoint, withNode: true, resourceNames: [REVIEWS, RATINGS] });
+      const e1 = await d.next();
+      expect(e1.names).toEqual([REVIEWS, RATINGS]);
+      // Not ACKed yet: a change resends everything (the proxy may not have applied the last response).
+      h.cache.set(NODE_ID, buildSnapshot(meshResources(["10.0.0.7"]), h.cache.get(NODE_ID)));
+      const e2 = await d.next();
+      expect(e2.names).toEqual([REVIEWS, RATINGS]);
+      d.send({
+        typeUrl: TYPE_URLS.endpoint,
+        resourceNames: [REVIEWS, RATINGS],
+        versionInfo: e2.versionInfo,
+        responseNonce: e2.nonce,
+      });
+      await until(() => proxy().types[TYPE_URLS.endpoint].ackedVersion === e2.versionInfo);
+      h.cache.set(NODE_ID, buildSnapshot(meshResources(["10.0.0.8"]), h.cache.get(NODE_ID)));
+      const e3 = await d.next();
+      expect(e3.names).toEqual([REVIEWS]);
+      expect(e3.versionInfo).toBe(typeVersion(h.cache.get(NODE_ID)!, TYPE_URLS.endpoint));
+    });
+
     it("tells the provider and push status when the proxy goes away", async () => {
       d.send({ typeUrl: CDS, withNode: true });
       await d.next();
