@@ -113,20 +113,27 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     quietMs: options.quietMs ?? 100,
     maxDelayMs: options.maxDelayMs ?? 10_000,
     onError: (err) => log(`push failed: ${(err as Error).message}`),
+    // The quiet period starts when a file changes (onChangeSeen below); the push waits for the reload.
+    beforePush: () => source.idle(),
   });
-  const invalidate = (reason: string) => {
+  /** `extend: false` for what follows from a file change already counted by the debouncer. */
+  const invalidate = (reason: string, extend = true) => {
     push = undefined;
-    pipeline.requestPush(reason);
+    pipeline.requestPush(reason, { extend });
   };
   store.onChange((snapshot) => {
     loaded = true;
     const objects = snapshot.all();
     kube.replace(objects);
     serviceEntries.replace(objects);
-    invalidate(`config version ${snapshot.version}`);
+    invalidate(`config version ${snapshot.version}`, false);
   });
+  // File-fed registries change because the config did; the registration API's changes are events of their own.
   registry.onChange((event) =>
-    invalidate(`registry ${event.registry}: ${event.hostnames.join(", ") || "all"}`)
+    invalidate(
+      `registry ${event.registry}: ${event.hostnames.join(", ") || "all"}`,
+      event.registry === registrations.name,
+    )
   );
 
   const source: DirectorySource = createDirectorySource({
@@ -134,6 +141,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     dir: options.configDir,
     store,
     log,
+    onChangeSeen: () => pipeline.requestPush("config files changed"),
   });
   const xdsConfig = { cache, provider: pipeline.provider, status, now: options.now };
   return {

@@ -61,7 +61,8 @@ function jsonOf(o: ConfigObject): string {
 
 export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore {
   let current = createSnapshot([], 0);
-  let fingerprint = "[]";
+  /** The accepted objects' JSON, in order: an edit that changes nothing is recognised element by element. */
+  let fingerprint: readonly string[] = [];
   let latestProblems: readonly ConfigProblem[] = [];
   let checkedFiles = new Map<string, CheckedEntry>();
   const subscribers = new Set<(s: ConfigSnapshot) => void>();
@@ -96,8 +97,11 @@ export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore
       latestProblems = sortProblems(problems);
       if (hasErrors(problems)) return latestProblems;
       const sorted = sortObjects(objects);
-      const next = `[${sorted.map(jsonOf).join(",")}]`; // = JSON.stringify(sorted), each object serialized once
-      if (next === fingerprint) return latestProblems;
+      // Each object is serialized once (jsonOf): unchanged ones compare as the same string.
+      const next = sorted.map(jsonOf);
+      if (next.length === fingerprint.length && next.every((j, i) => j === fingerprint[i])) {
+        return latestProblems;
+      }
       fingerprint = next;
       current = createSnapshot(sorted, current.version + 1);
       for (const cb of [...subscribers]) {
@@ -144,8 +148,9 @@ export function duplicateProblems(objects: readonly ConfigObject[]): ConfigProbl
 }
 
 function sortObjects(objects: readonly ConfigObject[]): ConfigObject[] {
-  const key = (o: ConfigObject) => `${o.kind}\u0000${o.namespace}\u0000${o.name}`;
-  return [...objects].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const keyed = objects.map((o) => ({ o, key: `${o.kind}\u0000${o.namespace}\u0000${o.name}` }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.o);
 }
 
 function createSnapshot(objects: readonly ConfigObject[], version: number): ConfigSnapshot {

@@ -42,6 +42,8 @@ export interface DirectorySourceOptions {
   /** How long to wait for a burst of changes to settle before reloading (default 50 ms). */
   readonly settleMs?: number;
   readonly timers?: Timers;
+  /** Called on each watcher event, before the reload it leads to (the start of a change, for debouncing). */
+  readonly onChangeSeen?: () => void;
 }
 
 export interface DirectorySource {
@@ -158,6 +160,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
   /** A watcher event: remembers what changed and (re)starts the settle timer. */
   function schedule(path?: string): void {
     if (stopped) return;
+    options.onChangeSeen?.();
     if (path === undefined || !isConfigPath(dir, path)) fullRead = true;
     else changedPaths.add(path);
     arm();

@@ -20,7 +20,11 @@ export interface DebouncerConfig {
 }
 
 export interface Debouncer {
-  trigger(reason: string): void;
+  /**
+   * An event. `extend: false` adds the reason to a pending batch without restarting its quiet period: for
+   * the outcome of an event already counted (a config file changed → the reload it caused).
+   */
+  trigger(reason: string, options?: { readonly extend?: boolean }): void;
   /** Whether events are waiting for a run. */
   pending(): boolean;
   /** Runs the pending batch now (after the current run, if one is going) and resolves when all is idle. */
@@ -81,8 +85,12 @@ export function createDebouncer(config: DebouncerConfig): Debouncer {
   }
 
   return {
-    trigger(reason) {
+    trigger(reason, options) {
       if (closed) return;
+      if (options?.extend === false && reasons.length > 0 && timer !== undefined) {
+        reasons.push(reason);
+        return;
+      }
       const now = clock.now();
       if (reasons.length === 0) firstAt = now;
       lastAt = now;

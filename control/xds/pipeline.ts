@@ -22,13 +22,15 @@ export interface XdsPipelineConfig {
   readonly quietMs?: number;
   readonly maxDelayMs?: number;
   readonly onError?: (err: unknown) => void;
+  /** Awaited before each push, e.g. until a config reload in progress is done. */
+  readonly beforePush?: () => Promise<void>;
 }
 
 export interface XdsPipeline {
   /** For the ADS handlers: generates a node's snapshot on its first connect. */
   readonly provider: SnapshotProvider;
-  /** Config or endpoints changed: regenerate every connected proxy's snapshot (debounced). */
-  requestPush(reason: string): void;
+  /** Config or endpoints changed: regenerate every connected proxy's snapshot (debounced, see Debouncer.trigger). */
+  requestPush(reason: string, options?: { readonly extend?: boolean }): void;
   /** Runs a pending push now and waits for it (tests, shutdown). */
   flush(): Promise<void>;
   /** Identities of the proxies connected now (one entry per node id). */
@@ -82,6 +84,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
   }
 
   async function push(batch: DebounceBatch): Promise<void> {
+    await config.beforePush?.();
     status.changeStarted(batch.firstEventAt);
     const proxies = [...connected.values()].map((c) => c.identity);
     for (const identity of proxies) await publish(identity);
@@ -123,7 +126,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
 
   return {
     provider,
-    requestPush: (reason) => debouncer.trigger(reason),
+    requestPush: (reason, options) => debouncer.trigger(reason, options),
     flush: () => debouncer.flush(),
     connected: () => [...connected.values()].map((c) => c.identity),
     close: () => debouncer.close(),

@@ -33,6 +33,24 @@ describe("createDebouncer", () => {
     expect(runs).toHaveLength(1);
   });
 
+  it("adds an outcome (extend: false) to a pending batch without restarting its quiet period", async () => {
+    const { clock, runs, debouncer } = setup();
+    debouncer.trigger("file changed");
+    await clock.advance(70);
+    debouncer.trigger("config version 2", { extend: false });
+    await clock.advance(30);
+    expect(runs).toEqual([{
+      at: 100,
+      batch: { reasons: ["file changed", "config version 2"], firstEventAt: 0 },
+    }]);
+    // With nothing pending it is an event like any other.
+    debouncer.trigger("config version 3", { extend: false });
+    await clock.advance(99);
+    expect(runs).toHaveLength(1);
+    await clock.advance(1);
+    expect(runs[1]).toEqual({ at: 200, batch: { reasons: ["config version 3"], firstEventAt: 100 } });
+  });
+
   it("runs at maxDelayMs after the first event even if events never stop", async () => {
     const { clock, runs, debouncer } = setup();
     for (let t = 0; t < 1_500; t += 50) {
