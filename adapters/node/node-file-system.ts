@@ -54,7 +54,8 @@ function watchTree(dir: string, onChange: (path?: string) => void, pollMs: numbe
   const watchers = new Map<string, FSWatcher>();
   let closed = false;
   let watchFailed = false;
-  let signature: string | undefined;
+  /** Size and mtime per config file at the last poll. */
+  let signatures: Map<string, string> | undefined;
 
   /** A file's event names it; a rename may also be a directory coming or going, so the watchers are synced. */
   const changed = (path?: string, rename = true) => {
@@ -92,18 +93,20 @@ function watchTree(dir: string, onChange: (path?: string) => void, pollMs: numbe
     }
   }
 
-  /** Size and mtime of every config file: a change the watchers missed still shows up here. */
+  /** Size and mtime of every config file: a change the watchers missed still shows up here, by file. */
   async function poll(): Promise<void> {
     const { files } = await walk(dir).catch(() => ({ files: [] as string[] }));
-    const parts = await Promise.all(
-      files.sort().map(async (f) => {
+    const next = new Map(
+      await Promise.all(files.map(async (f) => {
         const s = await stat(f).catch(() => undefined);
-        return `${f}:${s?.size}:${s?.mtimeMs}`;
-      }),
+        return [f, `${s?.size}:${s?.mtimeMs}`] as const;
+      })),
     );
-    const next = parts.join("\n");
-    if (signature !== undefined && next !== signature) changed();
-    signature = next;
+    const before = signatures;
+    signatures = next;
+    if (before === undefined || closed) return;
+    if ([...before.keys()].some((f) => !next.has(f))) return changed(); // a file went away: list again
+    for (const [f, sig] of next) if (before.get(f) !== sig) changed(f, false);
   }
 
   void sync();

@@ -89,8 +89,11 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     return new Map(paths.map((path, i) => [path, read[i]]));
   }
 
-  /** Reads only the changed files when the watcher named them all; a file that cannot be read means a full read. */
-  async function readChanged(): Promise<Map<string, string>> {
+  /**
+   * Reads only the changed files when the watcher named them all; a file that cannot be read means a full read.
+   * Undefined when every file read again has the text it had (a second event for an edit already loaded).
+   */
+  async function readChanged(): Promise<Map<string, string> | undefined> {
     if (fullRead || changedPaths.size === 0) {
       fullRead = false;
       changedPaths.clear();
@@ -100,6 +103,10 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     changedPaths.clear();
     const read = await Promise.allSettled(paths.map((path) => fs.read(path)));
     if (read.some((r) => r.status === "rejected")) return await readAll(); // deleted or moved: list again
+    const same = paths.every((path, i) =>
+      texts.get(path) === (read[i] as PromiseFulfilledResult<string>).value
+    );
+    if (same) return undefined;
     const next = new Map(texts);
     paths.forEach((path, i) => next.set(path, (read[i] as PromiseFulfilledResult<string>).value));
     return new Map([...next].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
@@ -108,7 +115,9 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
   async function load(): Promise<readonly ConfigProblem[]> {
     let files: ConfigFile[];
     try {
-      texts = await readChanged();
+      const read = await readChanged();
+      if (read === undefined) return store.problems();
+      texts = read;
       files = [...texts].map(([path, text]) => ({ file: displayName(path), text }));
     } catch (err) {
       fullRead = true;

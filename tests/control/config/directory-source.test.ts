@@ -134,6 +134,15 @@ describe("createDirectorySource", () => {
     expect([subset("reviews"), subset("other")]).toEqual(["v2", "v1"]);
     expect(store.list("VirtualService").map((o) => o.source?.file)).toEqual(["other.yaml", "a/reviews.yaml"]);
 
+    // A second event for the same edit (the poll, an editor's extra write) reads the file and stops there.
+    let replaced = 0;
+    const replaceAll = store.replaceAll.bind(store);
+    store.replaceAll = (files) => (replaced++, replaceAll(files));
+    mem.change("/cfg/a/reviews.yaml");
+    await settle();
+    expect(replaced).toBe(0);
+    expect(mem.reads.at(-1)).toBe("/cfg/a/reviews.yaml");
+
     // A new file named by the watcher joins without a listing.
     files.set("/cfg/b.yaml", vs("v3").replace("name: reviews", "name: third"));
     mem.change("/cfg/b.yaml");
