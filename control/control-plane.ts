@@ -22,6 +22,11 @@ import { createSnapshotCache, type SnapshotCache } from "./xds/snapshot-cache.ts
 import { createMetrics, type Metrics } from "./xds/metrics.ts";
 import { createPushStatus, type PushStatus } from "./xds/push-status.ts";
 import { createXdsPipeline, type XdsPipeline } from "./xds/pipeline.ts";
+import { createSendLimiter } from "./xds/send-limiter.ts";
+
+/** Streams writing a response at once, and how long one may hold its slot (see send-limiter.ts). */
+const SEND_SLOTS = 100;
+const SEND_HOLD_MS = 250;
 import { adsRoutes } from "./xds/ads-service.ts";
 import { edgeConfigRoutes } from "./edge/edge-config-service.ts";
 import { createRegistration, type Registration } from "./registration/registration-service.ts";
@@ -143,7 +148,13 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     log,
     onChangeSeen: () => pipeline.requestPush("config files changed"),
   });
-  const xdsConfig = { cache, provider: pipeline.provider, status, now: options.now };
+  const xdsConfig = {
+    cache,
+    provider: pipeline.provider,
+    status,
+    now: options.now,
+    sendLimiter: createSendLimiter(SEND_SLOTS, SEND_HOLD_MS, clock),
+  };
   return {
     store,
     registry,

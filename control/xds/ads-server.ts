@@ -6,7 +6,8 @@ import {
   type DiscoveryResponse,
   DiscoveryResponseSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
-import { isBinaryCodec, sotwResourceField } from "./encoded-resources.ts";
+import { isBinaryCodec } from "./encoded-resources.ts";
+import { sotwFieldsFor } from "./encoded-blocks.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import { typeVersion } from "./snapshot-cache.ts";
 import { setVersion } from "./snapshot-build.ts";
@@ -115,7 +116,7 @@ function createSotwProtocol(
       nonce,
       resources: binary ? [] : chosen.map((r) => packResource(type, r)),
     });
-    if (binary) response.$unknown = chosen.map((r) => sotwResourceField(type, r));
+    if (binary) response.$unknown = sotwFieldsFor(type, all, chosen);
     config.status.responseSent(stream.connectionId, type.typeUrl, version, nonce, triggeredAt);
     return [response];
   }

@@ -7,9 +7,9 @@ import {
   DeltaDiscoveryResponseSchema,
   ResourceSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
-import { deltaResourceField, isBinaryCodec } from "./encoded-resources.ts";
+import { isBinaryCodec } from "./encoded-resources.ts";
+import { deltaPiecesFor } from "./encoded-blocks.ts";
 import { patchedNames } from "./map-facts.ts";
-import { piecesOf } from "./response-pieces.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
@@ -126,8 +126,8 @@ function createDeltaProtocol(
     if (changed.length === 0 && removed.size === 0 && (state.answered || !state.wildcard)) return [];
     Object.assign(state, { answered: true, lastVersion: snapshot.version, burst: new Set<string>() });
     // Large binary responses go out in pieces (removals in the first), see piecesOf.
-    const fields = binary ? changed.map((r) => deltaResourceField(type, r)) : undefined;
-    const pieces = fields ? piecesOf(fields.map((f) => f.data.length)) : [[0, changed.length]];
+    const encoded = binary ? deltaPiecesFor(type, all, changed) : undefined;
+    const pieces = encoded ? encoded.ranges : [[0, changed.length] as const];
     return pieces.map(([from, to], i) => {
       const nonce = stream.nextNonce();
       state.burst!.add(nonce);
@@ -143,7 +143,7 @@ function createDeltaProtocol(
           ),
         removedResources: i === 0 ? [...removed] : [],
       });
-      if (fields) response.$unknown = fields.slice(from, to);
+      if (encoded) response.$unknown = encoded.fields[i];
       config.status.responseSent(stream.connectionId, type.typeUrl, snapshot.version, nonce, triggeredAt);
       return response;
     });

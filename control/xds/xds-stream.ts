@@ -5,6 +5,7 @@ import type { ProxyIdentity } from "../model/types.ts";
 import { parseProxyIdentity } from "./node-identity.ts";
 import type { PushStatus } from "./push-status.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
+import type { SendLimiter } from "./send-limiter.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 /** Where a stream's snapshots come from (the pipeline generates on first connect). */
@@ -22,6 +23,8 @@ export interface XdsServerConfig {
   readonly status: PushStatus;
   /** Milliseconds, for push status and metrics. */
   readonly now: () => number;
+  /** Bounds how many streams write a response at once (memory during a push to many proxies). */
+  readonly sendLimiter?: SendLimiter;
 }
 
 /** What a protocol (SotW or delta) sees of its stream. */
@@ -88,6 +91,18 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
     end();
   })();
 
+  /** Each response holds a send slot (when the server has a limiter) until Connect asks for the next. */
+  async function* limited(responses: Res[]): AsyncGenerator<Res> {
+    for (const response of responses) {
+      const release = await config.sendLimiter?.acquire();
+      try {
+        yield response;
+      } finally {
+        release?.();
+      }
+    }
+  }
+
   let stream: (StreamContext & { snapshot: Snapshot | undefined }) | undefined;
   let unwatch: (() => void) | undefined;
   try {
@@ -97,7 +112,7 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
       if (event.kind === "snapshot") {
         if (!stream) continue;
         stream.snapshot = event.snapshot;
-        yield* protocol.onSnapshot(stream, event.at);
+        yield* limited(protocol.onSnapshot(stream, event.at));
         continue;
       }
       if (!stream) {
@@ -124,7 +139,7 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
         stream.snapshot = (await config.provider.snapshotFor(identity, node)) ??
           config.cache.get(identity.id);
       }
-      yield* protocol.onRequest(event.request, stream, event.at);
+      yield* limited(protocol.onRequest(event.request, stream, event.at));
     }
   } finally {
     signal.removeEventListener("abort", end);
