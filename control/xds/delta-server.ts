@@ -107,15 +107,26 @@ function createDeltaProtocol(
     state.scanned = all;
     const changed: VersionedResource[] = [];
     const removed = new Set<string>();
+    /** Where `changed` starts in `all` when it is one unbroken run of it (encodings of runs are shared). */
+    let run: number | undefined;
     if (patched !== undefined) {
       for (const name of patched) {
         const r = all.get(name)!;
         if (inScope(name) && heldVersion(state, name) !== r.version) changed.push(r);
       }
     } else {
+      let index = 0;
+      let first = -1;
+      let last = -1;
       for (const r of all.values()) {
-        if (inScope(r.name) && heldVersion(state, r.name) !== r.version) changed.push(r);
+        if (inScope(r.name) && heldVersion(state, r.name) !== r.version) {
+          if (first < 0) first = index;
+          last = index;
+          changed.push(r);
+        }
+        index++;
       }
+      if (first >= 0 && last - first + 1 === changed.length) run = first;
       for (const name of heldNames(state, inScope)) if (!all.has(name)) removed.add(name);
       for (const name of state.missing) if (!all.has(name)) removed.add(name);
     }
@@ -126,7 +137,7 @@ function createDeltaProtocol(
     if (changed.length === 0 && removed.size === 0 && (state.answered || !state.wildcard)) return [];
     Object.assign(state, { answered: true, lastVersion: snapshot.version, burst: new Set<string>() });
     // Large binary responses go out in pieces (removals in the first), see piecesOf.
-    const encoded = binary ? deltaPiecesFor(type, all, changed) : undefined;
+    const encoded = binary ? deltaPiecesFor(type, all, changed, run) : undefined;
     const pieces = encoded ? encoded.ranges : [[0, changed.length] as const];
     return pieces.map(([from, to], i) => {
       const nonce = stream.nextNonce();

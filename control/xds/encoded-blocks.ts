@@ -38,7 +38,10 @@ export interface DeltaPieces {
   readonly fields: readonly RawField[][];
 }
 
-const wholeDelta = new WeakMap<ResourceMap, DeltaPieces>();
+/** Per map: pieces of runs of it, by "<start>:<length>" (a first push sends all of it, or a few long runs). */
+const deltaRuns = new WeakMap<ResourceMap, Map<string, DeltaPieces>>();
+/** Runs kept per map: a class's proxies subscribe in the same steps, so a few runs serve all of them. */
+const RUNS_PER_MAP = 16;
 const wholeSotw = new WeakMap<ResourceMap, RawField[]>();
 
 function deltaPieces(type: ResourceType, resources: readonly VersionedResource[]): DeltaPieces {
@@ -48,17 +51,27 @@ function deltaPieces(type: ResourceType, resources: readonly VersionedResource[]
 }
 
 /**
- * The pieces for sending `resources`, which were picked from `all` in its order: cached on the map when they
- * are all of it (a first push), built for this response otherwise (an edit: a few resources).
+ * The pieces for sending `resources`, picked from `all` in its order. When they are one unbroken run of the map
+ * starting at index `run` (all of it on a first push, or what a subscription step added) and long enough to
+ * matter, the pieces are cached on the map and shared by every proxy that sends the same run; otherwise (an
+ * edit: a few resources) they are built for this response.
  */
 export function deltaPiecesFor(
   type: ResourceType,
   all: ResourceMap,
   resources: readonly VersionedResource[],
+  run?: number,
 ): DeltaPieces {
-  if (resources.length !== all.size || all.size === 0) return deltaPieces(type, resources);
-  let pieces = wholeDelta.get(all);
-  if (pieces === undefined) wholeDelta.set(all, pieces = deltaPieces(type, resources));
+  if (run === undefined || resources.length < 16) return deltaPieces(type, resources);
+  let runs = deltaRuns.get(all);
+  if (runs === undefined) deltaRuns.set(all, runs = new Map());
+  const key = `${run}:${resources.length}`;
+  let pieces = runs.get(key);
+  if (pieces === undefined) {
+    pieces = deltaPieces(type, resources);
+    if (runs.size >= RUNS_PER_MAP) runs.delete(runs.keys().next().value!);
+    runs.set(key, pieces);
+  }
   return pieces;
 }
 

@@ -38,9 +38,14 @@ describe("joined resource fields", () => {
   });
 
   it("delta pieces carry every resource once, in order, one joined field per piece", () => {
-    const pieces = deltaPiecesFor(type, all, resources);
+    const pieces = deltaPiecesFor(type, all, resources, 0);
     expect(pieces.ranges.length).toBeGreaterThan(1);
-    expect(deltaPiecesFor(type, all, resources)).toBe(pieces);
+    // A run of the map (here all of it, from 0) is encoded once; resources that are no run are not cached.
+    expect(deltaPiecesFor(type, all, resources, 0)).toBe(pieces);
+    expect(deltaPiecesFor(type, all, resources)).not.toBe(pieces);
+    const middle = deltaPiecesFor(type, all, resources.slice(100, 400), 100);
+    expect(deltaPiecesFor(type, all, resources.slice(100, 400), 100)).toBe(middle);
+    expect(middle.fields.flat()).toHaveLength(middle.ranges.length);
     const names = pieces.fields.flatMap((fields) => {
       expect(fields).toHaveLength(1);
       const response = create(DeltaDiscoveryResponseSchema, { typeUrl: type.typeUrl });
