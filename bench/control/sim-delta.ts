@@ -90,6 +90,7 @@ export function startDeltaProxy(
     if (!cds.answered || !lds.answered) return false;
     for (const t of [EDS, RDS]) {
       const st = states.get(t)!;
+      if (st.have.size < st.subscribed.size) return false; // cheap first: most responses end here
       for (const n of st.subscribed) if (!st.have.has(n)) return false;
     }
     return true;
