@@ -41,6 +41,20 @@ export function createConfigFedRegistry(
 }
 
 const hostKeys = new WeakMap<RegistryContents, ReadonlyMap<string, string>>();
+const instanceJson = new WeakMap<
+  readonly ServiceInstance[],
+  { service: Service | undefined; json: string }
+>();
+
+/** A host's service and instances as JSON, kept while a registry reuses both objects across rebuilds. */
+function hostJson(service: Service | undefined, instances: readonly ServiceInstance[] | undefined): string {
+  if (instances === undefined) return JSON.stringify([service, []]);
+  const cached = instanceJson.get(instances);
+  if (cached !== undefined && cached.service === service) return cached.json;
+  const json = JSON.stringify([service, instances]);
+  instanceJson.set(instances, { service, json });
+  return json;
+}
 
 /** Per hostname, its service and instances as JSON; once per contents (the next replace compares against it). */
 function hostKeysOf(c: RegistryContents): ReadonlyMap<string, string> {
@@ -51,7 +65,7 @@ function hostKeysOf(c: RegistryContents): ReadonlyMap<string, string> {
     for (const s of c.services) if (!services.has(s.hostname)) services.set(s.hostname, s);
     const map = new Map<string, string>();
     for (const host of new Set([...services.keys(), ...c.instances.keys()])) {
-      map.set(host, JSON.stringify([services.get(host), c.instances.get(host) ?? []]));
+      map.set(host, hostJson(services.get(host), c.instances.get(host)));
     }
     hostKeys.set(c, keys = map);
   }

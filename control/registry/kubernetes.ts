@@ -35,9 +35,10 @@ export interface KubernetesRegistryOptions {
 /** A registry over Kubernetes objects; `replace(objects)` feeds it the current set (other kinds are ignored). */
 export function createKubernetesRegistry(options: KubernetesRegistryOptions = {}): ConfigFedRegistry {
   const suffix = options.domainSuffix ?? "cluster.local";
+  const memo = createServiceMemo();
   return createConfigFedRegistry(
     KUBERNETES_REGISTRY,
-    (objects) => buildKubernetesContents(objects, suffix),
+    (objects) => buildKubernetesContents(objects, suffix, memo),
     options.objects ?? [],
   );
 }
@@ -56,8 +57,10 @@ interface Index {
 export function buildKubernetesContents(
   objects: readonly ConfigObject[],
   domainSuffix: string,
+  memo: ServiceMemo = createServiceMemo(),
 ): RegistryContents {
   const pods = objects.filter((o) => o.kind === "Pod");
+  memo.usePods(pods);
   const slices = objects.filter((o) => o.kind === "EndpointSlice");
   const index: Index = {
     podsByLabel: labelIndex(pods),
@@ -75,9 +78,12 @@ export function buildKubernetesContents(
   const services: Service[] = [];
   const instances = new Map<string, ServiceInstance[]>();
   for (const svc of objects.filter((o) => o.kind === "Service")) {
-    const built = buildService(svc, domainSuffix, index);
+    const built = memo.get(svc, index, () => {
+      const b = buildService(svc, domainSuffix, index);
+      return { service: b.service, instances: sortInstances(b.instances) };
+    });
     services.push(built.service);
-    instances.set(built.service.hostname, sortInstances(built.instances));
+    instances.set(built.service.hostname, built.instances);
   }
   services.sort((a, b) => compare(a.hostname, b.hostname));
   const workloads: Workload[] = pods.flatMap((p) => {
@@ -272,4 +278,45 @@ function selectPods(
   return (index.podsByLabel.get(`${namespace}\u0000${k}=${v}`) ?? []).filter((p) =>
     matchesSelector(p.labels, selector)
   );
+}
+
+interface BuiltService {
+  readonly service: Service;
+  readonly instances: ServiceInstance[];
+}
+
+/**
+ * Built services kept between rebuilds while their inputs are the same objects (the config store hands out the
+ * same object for an unchanged document): a Service, its EndpointSlices / Endpoints and selected Pods. Pods are
+ * also looked up by IP and name from anywhere, so any Pod change starts the memo afresh.
+ */
+interface ServiceMemo {
+  usePods(pods: readonly ConfigObject[]): void;
+  get(svc: ConfigObject, index: Index, build: () => BuiltService): BuiltService;
+}
+
+function createServiceMemo(): ServiceMemo {
+  let pods: readonly ConfigObject[] = [];
+  let byService = new WeakMap<ConfigObject, { deps: readonly unknown[]; built: BuiltService }>();
+  const same = (a: readonly unknown[], b: readonly unknown[]) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  return {
+    usePods(next) {
+      if (!same(pods, next)) byService = new WeakMap();
+      pods = next;
+    },
+    get(svc, index, build) {
+      const selector = serviceSpec(svc).selector;
+      const deps = [
+        index.endpoints.get(`${svc.namespace}/${svc.name}`),
+        ...(index.slicesByService.get(`${svc.namespace}/${svc.name}`) ?? []),
+      ];
+      if (!isEmptySelector(selector)) deps.push(...selectPods(index, svc.namespace, selector!));
+      const cached = byService.get(svc);
+      if (cached !== undefined && same(cached.deps, deps)) return cached.built;
+      const built = build();
+      byService.set(svc, { deps, built });
+      return built;
+    },
+  };
 }

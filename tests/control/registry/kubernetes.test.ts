@@ -203,3 +203,23 @@ describe("createKubernetesRegistry", () => {
     expect(registry.instances(HOST).length).toBe(1);
   });
 });
+
+describe("rebuilds reuse what did not change", () => {
+  it("keeps a Service's build while its objects are the same, and rebuilds on a pod or slice change", () => {
+    const events: RegistryEvent[] = [];
+    const reviews = service("reviews");
+    const ratings = service("ratings");
+    const pods = [pod("reviews", "v1", "10.1.0.1"), pod("ratings", "v1", "10.1.0.9")];
+    const registry = createKubernetesRegistry({ objects: [reviews, ratings, ...pods] });
+    registry.onChange((e) => events.push(e));
+    const before = registry.services();
+    // The same objects again (another file changed): the same Service objects, no event.
+    registry.replace([reviews, ratings, ...pods]);
+    expect(registry.services()[0]).toBe(before[0]);
+    expect(events).toEqual([]);
+    // One pod of reviews moved: reviews is rebuilt and reported, ratings is not.
+    registry.replace([reviews, ratings, pod("reviews", "v1", "10.1.0.2"), pods[1]]);
+    expect(registry.instances(HOST).map((i) => i.address)).toEqual(["10.1.0.2"]);
+    expect(events.map((e) => e.hostnames)).toEqual([[HOST]]);
+  });
+});
