@@ -4,6 +4,18 @@ import { ClusterLoadAssignmentSchema } from "../../gen/envoy/config/endpoint/v3/
 
 const decoder = new TextDecoder();
 
+/**
+ * One string per distinct name or version across all simulated proxies: 500 proxies each holding 3,400 names
+ * and versions decoded anew kept the simulator's heap (and its GC) larger than the control plane's.
+ */
+const strings = new Map<string, string>();
+function intern(s: string): string {
+  const known = strings.get(s);
+  if (known !== undefined) return known;
+  strings.set(s, s);
+  return s;
+}
+
 function varint(bytes: Uint8Array, pos: number): [value: number, next: number] {
   let value = 0;
   let shift = 1;
@@ -55,8 +67,8 @@ export function deltaResource(bytes: Uint8Array): { name: string; version: strin
   const out: { name: string; version: string; value?: Uint8Array } = { name: "", version: "" };
   scan(bytes, (field, wire, start, end) => {
     if (wire !== 2) return;
-    if (field === 3) out.name = decoder.decode(bytes.subarray(start, end));
-    else if (field === 1) out.version = decoder.decode(bytes.subarray(start, end));
+    if (field === 3) out.name = intern(decoder.decode(bytes.subarray(start, end)));
+    else if (field === 1) out.version = intern(decoder.decode(bytes.subarray(start, end)));
     else if (field === 2) out.value = anyValue(bytes.subarray(start, end));
   });
   return out;
@@ -67,7 +79,7 @@ export function resourceName(bytes: Uint8Array): string {
   let name = "";
   scan(bytes, (field, wire, start, end) => {
     if (field === 1 && wire === 2) {
-      name = decoder.decode(bytes.subarray(start, end));
+      name = intern(decoder.decode(bytes.subarray(start, end)));
       return false;
     }
   });
@@ -82,12 +94,12 @@ export function clusterEdsName(bytes: Uint8Array): { name: string; eds?: string 
   let type = 0;
   let serviceName = "";
   scan(bytes, (field, wire, start, end, value) => {
-    if (field === 1 && wire === 2) name = decoder.decode(bytes.subarray(start, end));
+    if (field === 1 && wire === 2) name = intern(decoder.decode(bytes.subarray(start, end)));
     else if (field === 2 && wire === 0) type = value;
     else if (field === 3 && wire === 2) {
       const inner = bytes.subarray(start, end);
       scan(inner, (f, w, s, e) => {
-        if (f === 2 && w === 2) serviceName = decoder.decode(inner.subarray(s, e));
+        if (f === 2 && w === 2) serviceName = intern(decoder.decode(inner.subarray(s, e)));
       });
     }
   });
