@@ -53,6 +53,13 @@ function contentsOf(url: string, all: ResourceMap, chosen: readonly VersionedRes
   return setVersion(a, b, chosen.length);
 }
 
+function sameList(set: ReadonlySet<string>, names: readonly string[]): boolean {
+  if (names.length === 0 || names.length !== set.size) return false;
+  let i = 0;
+  for (const n of set) if (n !== names[i++]) return false;
+  return true;
+}
+
 function subscribe(
   state: SotwTypeState,
   type: ResourceType,
@@ -60,6 +67,9 @@ function subscribe(
   first: boolean,
   current: ReadonlyMap<string, VersionedResource>,
 ): void {
+  // Every SotW ACK repeats the whole subscription (a thousand EDS names): the same list, in the same order as
+  // the set was built from, changes nothing.
+  if (!first && !state.wildcard && sameList(state.names, names)) return;
   const before = { wildcard: state.wildcard, names: state.names };
   if (type.wildcard && names.length === 0 && (first || state.wildcard)) {
     state.wildcard = true;
