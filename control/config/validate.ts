@@ -31,17 +31,28 @@ export function checkConfigFile(text: string, file: string): CheckedFile {
   const parsed = parseConfigDocuments(text, file);
   const objects: ConfigObject[] = [];
   const problems: ConfigProblem[] = [...parsed.errors];
-  const locators = new Map<ConfigObject, ParsedDocument["locate"]>();
-  for (const doc of parsed.documents) {
+  /** Which parsed document each kept object came from. */
+  const from: number[] = [];
+  parsed.documents.forEach((doc, i) => {
     const { findings, keep } = checkDocument(doc.object, doc.raw);
     if (keep) {
       objects.push(doc.object);
-      locators.set(doc.object, doc.locate);
+      from.push(i);
     }
     const placed = findings.map((f) => place(f, doc, file));
     problems.push(...placed.sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0)));
-  }
-  return { objects, problems, locate: (o, fieldPath) => locators.get(o)?.(fieldPath) };
+  });
+  // Locating a field needs the YAML node tree; keeping it for every file cost more memory than the objects
+  // themselves (a control plane holds a thousand files), so it is parsed again the first time it is asked for.
+  let locators: Map<ConfigObject, ParsedDocument["locate"]> | undefined;
+  const locate = (o: ConfigObject, fieldPath: string) => {
+    if (locators === undefined) {
+      const again = parseConfigDocuments(text, file).documents;
+      locators = new Map(objects.map((object, k) => [object, again[from[k]].locate]));
+    }
+    return locators.get(o)?.(fieldPath);
+  };
+  return { objects, problems, locate };
 }
 
 /** Validates one object (e.g. built in code); problems carry the object's source line, when it has one. */
