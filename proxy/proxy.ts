@@ -13,7 +13,7 @@ import type { RunningListener } from "./listener/listener.ts";
 import { createListenerManager } from "./listener/listener-manager.ts";
 import { createRouteStore } from "./http/route-store.ts";
 import { createConfigRegistry } from "./config/registry.ts";
-import { type AdsClient, type AdsEvent, startAdsClient, type XdsTypeHandler } from "./xds/ads-client.ts";
+import type { AdsClient, AdsEvent, XdsTypeHandler } from "./xds/ads-client.ts";
 import { createXdsHandlers } from "./xds/xds-handlers.ts";
 import { adsTarget } from "./xds/ads-target.ts";
 
@@ -92,6 +92,8 @@ export async function createProxy(options: ProxyOptions): Promise<Proxy> {
     if (!options.xdsTransport) {
       throw new Error("dynamic_resources needs an xdsTransport from the runtime adapter");
     }
+    // Loaded only when there is a control plane to follow: a static sidecar does not carry the gRPC client.
+    const { startAdsClient } = await import("./xds/ads-client.ts");
     xds = startAdsClient({
       runtime,
       transport: options.xdsTransport(target),

@@ -19,13 +19,16 @@ import { file_envoy_extensions_transport_sockets_tls_v3_secret } from "../../gen
 import { file_envoy_extensions_transport_sockets_tls_v3_tls } from "../../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.ts";
 import { file_envoy_extensions_upstreams_http_v3_http_protocol_options } from "../../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.ts";
 
+let shared: Registry | undefined;
+
 /**
  * The registry that resolves `google.protobuf.Any` type URLs (typed_config, typed_extension_protocol_options,
  * xDS resources). Only the files listed here are known: an Any of any other type is rejected at load.
  * Adding an extension = adding its file here and its fields to supported-fields.ts.
  */
 export function createConfigRegistry(): Registry {
-  return createRegistry(
+  // A Registry is read-only: one per process, however many loaders, proxies and xDS handlers ask for it.
+  return shared ??= createRegistry(
     // network filters
     file_envoy_extensions_filters_network_http_connection_manager_v3_http_connection_manager,
     file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy,

@@ -20,7 +20,9 @@ import type { RouteTable } from "../route/route-table.ts";
 import { routeUpgradeEnabled } from "../route/route-entry.ts";
 import { applyHeaderMutation } from "../route/header-mutation.ts";
 import { hashRequest } from "../route/hash-policy.ts";
-import { forward } from "./router.ts";
+import { forward, type ForwardResult } from "./router.ts";
+import type { ForwardResolution } from "../route/route-table.ts";
+import type { UpstreamCluster } from "../cluster/cluster.ts";
 import { proxyUpgrade } from "./upgrade.ts";
 import { type AccessLogger, createAccessLogger } from "./access-log.ts";
 
@@ -104,91 +106,14 @@ export function createConnectionManager(
     return res;
   };
 
-  const handler: HttpHandler = async (req) => {
-    const start = clock.now();
-    stats.downstream_rq_total.value++;
-    active.value++;
-    if (req.protocol === "HTTP/2") stats.downstream_rq_http2_total.value++;
-    else stats.downstream_rq_http1_total.value++;
-
-    const table = routes();
-    if (!table) {
-      stats.no_route.value++;
-      return finish(req, localReply(req, 503, "route configuration not yet received"), start, ["NR"]);
-    }
-    const selected = table.route({
-      authority: req.authority,
-      path: headerPolicy.routingPath(req.path),
-      method: req.method,
-      headers: req.headers,
-      scheme: req.scheme,
-      random: runtime.random,
-    });
-    if (!selected) {
-      stats.no_route.value++;
-      return finish(req, localReply(req, 404, "route not found"), start, ["NR"]);
-    }
-    const action = selected.action;
-    if (action.kind === "direct_response") {
-      stats.rq_direct_response.value++;
-      const body = action.body ?? null;
-      const headers: HeaderMap = body === null ? {} : { "content-type": "text/plain" };
-      applyHeaderMutation(action.responseHeaders, headers);
-      return finish(req, { status: action.status, headers, body }, start, []);
-    }
-    if (action.kind === "redirect") {
-      stats.rq_redirect.value++;
-      const headers: HeaderMap = { location: action.location };
-      applyHeaderMutation(action.responseHeaders, headers);
-      return finish(req, { status: action.status, headers, body: null }, start, []);
-    }
-    const policy = action.policy;
-    const cluster = action.cluster ? clusters.get(action.cluster) : undefined;
-    if (!cluster) {
-      stats.no_cluster.value++;
-      const status = policy.clusterNotFoundStatus;
-      return finish(
-        req,
-        localReply(req, status, `cluster ${action.cluster || "(from header)"} not found`),
-        start,
-        ["NC"],
-      );
-    }
-    const isUpgrade = req.upgrade !== undefined;
-    if (isUpgrade && !(routeUpgradeEnabled(policy, "websocket") ?? websocketEnabled)) {
-      stats.downstream_rq_ws_on_non_ws_route.value++;
-      return finish(req, localReply(req, 403, "upgrade not allowed on this route"), start, []);
-    }
-    const headers = forwardableHeaders(req.headers, isUpgrade);
-    headerPolicy.prepareRequest(req, headers);
-    if (action.pathRewritten) headers["x-envoy-original-path"] = req.path;
-    const authority = action.host ?? req.authority;
-    headers["host"] = authority;
-    applyHeaderMutation(action.requestHeaders, headers);
-    const upstream: UpstreamRequest = {
-      method: req.method,
-      scheme: req.scheme,
-      authority,
-      path: action.path,
-      headers,
-      body: req.body,
-    };
-    const hash = policy.hashPolicy
-      ? hashRequest(policy.hashPolicy, { ...upstream, sourceIp: req.remoteAddress })
-      : undefined;
-
-    if (isUpgrade) {
-      stats.upgrades_total.value++;
-      const result = await proxyUpgrade(runtime, cluster, req, upstream, hash);
-      return finish(req, result.response ?? { status: 101, headers: {}, body: null }, start, result.flags);
-    }
-
-    const result = await forward(runtime, cluster, upstream, {
-      timeoutMs: policy.timeoutMs,
-      retry: policy.retryPolicy,
-      hash,
-      downstream: req,
-    });
+  /** The response to a forwarded request, once the router has an answer (or gave up). */
+  const forwarded = (
+    req: DownstreamRequest,
+    start: number,
+    action: ForwardResolution,
+    cluster: UpstreamCluster,
+    result: ForwardResult,
+  ): HttpResponse => {
     if (!result.ok) {
       if (result.error.code === "upstream_timeout") stats.downstream_rq_timeout.value++;
       // Envoy's local-reply bodies ("upstream request timeout", …); the error's detail is in the access log flags.
@@ -205,9 +130,108 @@ export function createConnectionManager(
       req,
       { status: res.status, headers: resHeaders, body: res.body, trailers: res.trailers },
       start,
-      result.flags ?? [],
+      result.flags ?? NO_FLAGS,
       result.host.key,
     );
+  };
+
+  /** Routes one request; local replies are answered synchronously, forwarded ones through a promise. */
+  const handle = (req: DownstreamRequest): HttpResponse | Promise<HttpResponse> => {
+    const start = clock.now();
+    stats.downstream_rq_total.value++;
+    active.value++;
+    if (req.protocol === "HTTP/2") stats.downstream_rq_http2_total.value++;
+    else stats.downstream_rq_http1_total.value++;
+
+    const table = routes();
+    if (!table) {
+      stats.no_route.value++;
+      return finish(req, localReply(req, 503, "route configuration not yet received"), start, NR);
+    }
+    const selected = table.route({
+      authority: req.authority,
+      path: headerPolicy.routingPath(req.path),
+      method: req.method,
+      headers: req.headers,
+      scheme: req.scheme,
+      random: runtime.random,
+    });
+    if (!selected) {
+      stats.no_route.value++;
+      return finish(req, localReply(req, 404, "route not found"), start, NR);
+    }
+    const action = selected.action;
+    if (action.kind === "direct_response") {
+      stats.rq_direct_response.value++;
+      const body = action.body ?? null;
+      const headers: HeaderMap = body === null ? {} : { "content-type": "text/plain" };
+      applyHeaderMutation(action.responseHeaders, headers);
+      return finish(req, { status: action.status, headers, body }, start, NO_FLAGS);
+    }
+    if (action.kind === "redirect") {
+      stats.rq_redirect.value++;
+      const headers: HeaderMap = { location: action.location };
+      applyHeaderMutation(action.responseHeaders, headers);
+      return finish(req, { status: action.status, headers, body: null }, start, NO_FLAGS);
+    }
+    const policy = action.policy;
+    const cluster = action.cluster ? clusters.get(action.cluster) : undefined;
+    if (!cluster) {
+      stats.no_cluster.value++;
+      const status = policy.clusterNotFoundStatus;
+      return finish(
+        req,
+        localReply(req, status, `cluster ${action.cluster || "(from header)"} not found`),
+        start,
+        NC,
+      );
+    }
+    const isUpgrade = req.upgrade !== undefined;
+    if (isUpgrade && !(routeUpgradeEnabled(policy, "websocket") ?? websocketEnabled)) {
+      stats.downstream_rq_ws_on_non_ws_route.value++;
+      return finish(req, localReply(req, 403, "upgrade not allowed on this route"), start, NO_FLAGS);
+    }
+    const headers = forwardableHeaders(req.headers, isUpgrade);
+    headerPolicy.prepareRequest(req, headers);
+    if (action.pathRewritten) headers["x-envoy-original-path"] = req.path;
+    const authority = action.host ?? req.authority;
+    headers["host"] = authority;
+    applyHeaderMutation(action.requestHeaders, headers);
+    const upstream: UpstreamRequest = {
+      method: req.method,
+      scheme: req.scheme,
+      authority,
+      path: action.path,
+      headers,
+      body: req.body,
+      cancel: undefined,
+    };
+    const hash = policy.hashPolicy
+      ? hashRequest(policy.hashPolicy, { ...upstream, sourceIp: req.remoteAddress })
+      : undefined;
+
+    if (isUpgrade) {
+      stats.upgrades_total.value++;
+      return proxyUpgrade(runtime, cluster, req, upstream, hash).then((result) =>
+        finish(req, result.response ?? { status: 101, headers: {}, body: null }, start, result.flags)
+      );
+    }
+
+    return forward(runtime, cluster, upstream, {
+      timeoutMs: policy.timeoutMs,
+      retry: policy.retryPolicy,
+      hash,
+      downstream: req,
+    }).then((result) => forwarded(req, start, action, cluster, result));
+  };
+
+  // Never throws synchronously (callers treat a rejection and a throw alike, but only expect the former).
+  const handler: HttpHandler = (req) => {
+    try {
+      return handle(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
 
   return {
@@ -231,6 +255,10 @@ export function createConnectionManager(
     handler,
   };
 }
+
+const NO_FLAGS: readonly ResponseFlag[] = [];
+const NR: readonly ResponseFlag[] = ["NR"];
+const NC: readonly ResponseFlag[] = ["NC"];
 
 function statusFor(flag: ResponseFlag | undefined): number {
   switch (flag) {

@@ -4,6 +4,7 @@ import {
   HttpConnectionManager_ServerHeaderTransformation as ServerHeader,
 } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
 import type { DownstreamRequest, HeaderMap } from "./types.ts";
+import { randomRequestId } from "./request-id.ts";
 
 export interface HeaderPolicy {
   /** The path used for routing: dot segments removed / slashes merged when configured. */
@@ -38,7 +39,7 @@ export function createHeaderPolicy(config: HttpConnectionManager): HeaderPolicy 
       if (typeof expect === "string" && expect.toLowerCase() === "100-continue") delete headers["expect"];
       const external = useRemoteAddress && !isInternalAddress(req.remoteAddress);
       if (generateRequestId && (!headers["x-request-id"] || (external && !preserveExternal))) {
-        headers["x-request-id"] = crypto.randomUUID();
+        headers["x-request-id"] = randomRequestId();
       }
       if (appendXff) {
         const xff = headers["x-forwarded-for"];

@@ -2,9 +2,9 @@
 import type { Runtime } from "../runtime/types.ts";
 import type { UpstreamCluster } from "../cluster/cluster.ts";
 import type { Host } from "../cluster/host.ts";
-import { isWeftError, WeftError } from "../errors.ts";
+import { WeftError } from "../errors.ts";
 import type { Body, DownstreamRequest, HeaderMap, UpstreamRequest, UpstreamResponse } from "./types.ts";
-import { AttemptCancel } from "./attempt-cancel.ts";
+import { Attempt } from "./attempt.ts";
 import type { ResponseFlag } from "./local-reply.ts";
 import { backoffMs, PREVIOUS_HOSTS_PREDICATE, type RetryPolicy, shouldRetry } from "../route/retry-policy.ts";
 
@@ -36,162 +36,159 @@ export type ForwardResult =
 /** Largest request body buffered so that it can be replayed on retry. */
 const RETRY_BUFFER_LIMIT = 64 * 1024;
 
-export async function forward(
+export function forward(
   runtime: Runtime,
   cluster: UpstreamCluster,
   request: UpstreamRequest,
   options: ForwardOptions,
 ): Promise<ForwardResult> {
-  const { retry, timeoutMs } = options;
-  const stats = cluster.stats;
   if (cluster.activeRequests >= cluster.maxRequests) {
-    stats.upstream_rq_pending_overflow.value++;
-    return {
+    cluster.stats.upstream_rq_pending_overflow.value++;
+    return Promise.resolve({
       ok: false,
       error: new WeftError("upstream_overflow", `cluster ${cluster.name} is at max_requests`),
       flags: ["UO"],
       attempts: 0,
-    };
+    });
   }
-  let maxAttempts = 1 + (retry?.numRetries ?? 0);
+  const maxAttempts = 1 + (options.retry?.numRetries ?? 0);
   if (maxAttempts > 1 && request.body !== null && !(request.body instanceof Uint8Array)) {
-    const buffered = await bufferForReplay(request.body);
-    if (buffered.replayable) request.body = buffered.bytes;
-    else {
-      request.body = buffered.stream;
-      maxAttempts = 1;
-    }
-  }
-  const clock = runtime.clock;
-  const deadline = timeoutMs > 0 ? clock.now() + timeoutMs : Infinity;
-  const tried = retry?.retryHostPredicates.includes(PREVIOUS_HOSTS_PREDICATE) ? new Set<Host>() : undefined;
-  let lastError: WeftError | undefined;
-  let retried = false;
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    if (attempt > 0) {
-      if (cluster.activeRetries >= cluster.maxRetries) {
-        stats.upstream_rq_retry_overflow.value++;
-        break;
+    return bufferForReplay(request.body).then((buffered) => {
+      if (buffered.replayable) {
+        request.body = buffered.bytes;
+        return new Forwarding(runtime, cluster, request, options, maxAttempts).next();
       }
-      stats.upstream_rq_retry.value++;
-      retried = true;
-      const wait = Math.min(backoffMs(retry!, attempt - 1, runtime.random), deadline - clock.now());
-      if (wait > 0) await sleep(runtime, wait);
+      request.body = buffered.stream;
+      return new Forwarding(runtime, cluster, request, options, 1).next();
+    });
+  }
+  return new Forwarding(runtime, cluster, request, options, maxAttempts).next();
+}
+
+/**
+ * The attempts of one request: a state machine rather than an async loop, so that the common case (one
+ * attempt, no retry) allocates one object and one promise chain.
+ */
+class Forwarding {
+  #runtime: Runtime;
+  #cluster: UpstreamCluster;
+  #request: UpstreamRequest;
+  #options: ForwardOptions;
+  #maxAttempts: number;
+  #startedAt: number;
+  #deadline: number;
+  #tried: Set<Host> | undefined;
+  #attempt = 0;
+  #retried = false;
+  #lastError: WeftError | undefined;
+  #host: Host | undefined;
+
+  constructor(
+    runtime: Runtime,
+    cluster: UpstreamCluster,
+    request: UpstreamRequest,
+    options: ForwardOptions,
+    maxAttempts: number,
+  ) {
+    this.#runtime = runtime;
+    this.#cluster = cluster;
+    this.#request = request;
+    this.#options = options;
+    this.#maxAttempts = maxAttempts;
+    const timeoutMs = options.timeoutMs;
+    const now = this.#startedAt = runtime.clock.now();
+    this.#deadline = timeoutMs > 0 ? now + timeoutMs : Infinity;
+    this.#tried = options.retry?.retryHostPredicates.includes(PREVIOUS_HOSTS_PREDICATE)
+      ? new Set<Host>()
+      : undefined;
+  }
+
+  /** Starts attempt number `#attempt` (after the back-off for a retry), or gives the final result. */
+  next(): Promise<ForwardResult> {
+    const attempt = this.#attempt;
+    if (attempt >= this.#maxAttempts) return Promise.resolve(this.#failed());
+    if (attempt === 0) return this.#send();
+    const cluster = this.#cluster;
+    if (cluster.activeRetries >= cluster.maxRetries) {
+      cluster.stats.upstream_rq_retry_overflow.value++;
+      return Promise.resolve(this.#failed());
     }
-    const remaining = deadline - clock.now();
+    cluster.stats.upstream_rq_retry.value++;
+    this.#retried = true;
+    const wait = Math.min(
+      backoffMs(this.#options.retry!, attempt - 1, this.#runtime.random),
+      this.#deadline - this.#runtime.clock.now(),
+    );
+    if (wait > 0) return sleep(this.#runtime, wait).then(() => this.#send());
+    return this.#send();
+  }
+
+  #send(): Promise<ForwardResult> {
+    const { retry, timeoutMs } = this.#options;
+    const cluster = this.#cluster;
+    const attempt = this.#attempt;
+    // The first attempt starts now: exactly the route timeout remains (no second clock read).
+    const now = attempt === 0 ? this.#startedAt : this.#runtime.clock.now();
+    const remaining = attempt === 0 ? (timeoutMs > 0 ? timeoutMs : Infinity) : this.#deadline - now;
     if (remaining <= 0) {
-      lastError = new WeftError("upstream_timeout", `route timeout of ${timeoutMs} ms elapsed`);
-      break;
+      this.#lastError = new WeftError("upstream_timeout", `route timeout of ${timeoutMs} ms elapsed`);
+      return Promise.resolve(this.#failed());
     }
-    const host = cluster.pick({ hash: options.hash, excluded: tried });
+    const host = cluster.pick({ hash: this.#options.hash, excluded: this.#tried });
     if (!host) {
-      stats.upstream_cx_none_healthy.value++;
-      return {
+      cluster.stats.upstream_cx_none_healthy.value++;
+      return Promise.resolve({
         ok: false,
         error: new WeftError("upstream_connect_failure", `no healthy upstream in cluster ${cluster.name}`),
         flags: ["UH"],
         attempts: attempt,
-      };
+      });
     }
-    tried?.add(host);
+    this.#tried?.add(host);
+    this.#host = host;
     const perTry = retry && retry.perTryTimeoutMs > 0
       ? Math.min(retry.perTryTimeoutMs, remaining)
       : remaining;
-    const outcome = await attemptOnce(
-      runtime,
-      cluster,
-      host,
-      request,
-      perTry,
-      perTry < remaining,
-      attempt > 0,
-      options.downstream,
-    );
-    if (outcome.response) {
-      const res = outcome.response;
+    return new Attempt(this.#runtime, cluster, host, perTry, perTry < remaining, attempt > 0, now)
+      .run(this.#request, this.#options.downstream, this.#onOutcome);
+  }
+
+  #onOutcome = (outcome: Attempt): ForwardResult | Promise<ForwardResult> => {
+    const retry = this.#options.retry;
+    const cluster = this.#cluster;
+    const attempt = this.#attempt;
+    const res = outcome.response;
+    if (res) {
       const retriable = retry !== undefined &&
         shouldRetry(retry, { status: res.status, grpcStatus: grpcStatusOf(res.headers) });
       // The retry budget (circuit breaker max_retries) is checked before the answer is thrown away.
-      if (retriable && attempt + 1 < maxAttempts && cluster.activeRetries < cluster.maxRetries) {
+      if (retriable && attempt + 1 < this.#maxAttempts && cluster.activeRetries < cluster.maxRetries) {
         discard(res.body);
-        continue;
+        this.#attempt++;
+        return this.next();
       }
-      if (retriable && attempt + 1 < maxAttempts) stats.upstream_rq_retry_overflow.value++;
+      if (retriable && attempt + 1 < this.#maxAttempts) cluster.stats.upstream_rq_retry_overflow.value++;
+      const host = this.#host!;
       // A still-retriable answer after retries is "retry limit exceeded" (URX), not a retry success.
-      if (retried && retriable) {
+      if (this.#retried && retriable) {
         return { ok: true, response: res, host, attempts: attempt + 1, flags: ["URX"] };
       }
-      if (retried) stats.upstream_rq_retry_success.value++;
+      if (this.#retried) cluster.stats.upstream_rq_retry_success.value++;
       return { ok: true, response: res, host, attempts: attempt + 1 };
     }
-    lastError = outcome.error!;
-    if (lastError.code === "upstream_timeout" || lastError.code === "downstream_reset") break;
-    if (!retry || !shouldRetry(retry, { errorCode: lastError.code })) break;
-  }
-  const error = lastError ?? new WeftError("upstream_reset", "retries exhausted");
-  const flags: ResponseFlag[] = [flagOf(error)];
-  if (retried) flags.push("URX");
-  return { ok: false, error, flags, attempts: maxAttempts };
-}
+    const error = this.#lastError = outcome.error!;
+    if (error.code === "upstream_timeout" || error.code === "downstream_reset") return this.#failed();
+    if (!retry || !shouldRetry(retry, { errorCode: error.code })) return this.#failed();
+    this.#attempt++;
+    return this.next();
+  };
 
-async function attemptOnce(
-  runtime: Runtime,
-  cluster: UpstreamCluster,
-  host: Host,
-  request: UpstreamRequest,
-  timeoutMs: number,
-  isPerTry: boolean,
-  isRetry: boolean,
-  downstream: DownstreamRequest | undefined,
-): Promise<{ response?: UpstreamResponse; error?: WeftError }> {
-  const stats = cluster.stats;
-  stats.upstream_rq_total.value++;
-  host.activeRequests++;
-  cluster.activeRequests++;
-  if (isRetry) cluster.activeRetries++;
-  // One cancellation for the attempt: the timeout below, or the downstream going away (then reset upstream too).
-  const cancel = new AttemptCancel();
-  const unwatch = downstream ? watchDownstream(downstream, cancel) : undefined;
-  const timer = timeoutMs !== Infinity
-    ? runtime.clock.setTimeout(() => {
-      cancel.cancel(
-        new WeftError(
-          isPerTry ? "upstream_per_try_timeout" : "upstream_timeout",
-          `no response within ${Math.round(timeoutMs)} ms`,
-        ),
-      );
-    }, timeoutMs)
-    : undefined;
-  try {
-    request.cancel = cancel;
-    const response = await cluster.pool(host).request(request);
-    countStatus(cluster, response.status);
-    return { response };
-  } catch (err) {
-    const error = isWeftError(err)
-      ? err
-      : new WeftError("upstream_reset", String((err as Error)?.message ?? err), { cause: err });
-    if (error.code === "upstream_connect_failure") stats.upstream_cx_connect_fail.value++;
-    else if (error.code === "upstream_connect_timeout") stats.upstream_cx_connect_timeout.value++;
-    else if (error.code === "upstream_per_try_timeout") stats.upstream_rq_per_try_timeout.value++;
-    else if (error.code === "upstream_timeout") stats.upstream_rq_timeout.value++;
-    else if (error.code !== "downstream_reset") stats.upstream_rq_rx_reset.value++;
-    return { error };
-  } finally {
-    if (timer !== undefined) runtime.clock.clearTimeout(timer);
-    unwatch?.();
-    host.activeRequests--;
-    cluster.activeRequests--;
-    if (isRetry) cluster.activeRetries--;
+  #failed(): ForwardResult {
+    const error = this.#lastError ?? new WeftError("upstream_reset", "retries exhausted");
+    const flags: ResponseFlag[] = [flagOf(error)];
+    if (this.#retried) flags.push("URX");
+    return { ok: false, error, flags, attempts: this.#maxAttempts };
   }
-}
-
-function countStatus(cluster: UpstreamCluster, status: number) {
-  const s = cluster.stats;
-  if (status < 300) s.upstream_rq_2xx.value++;
-  else if (status < 400) s.upstream_rq_3xx.value++;
-  else if (status < 500) s.upstream_rq_4xx.value++;
-  else s.upstream_rq_5xx.value++;
 }
 
 function flagOf(error: WeftError): ResponseFlag {
@@ -265,17 +262,4 @@ async function bufferForReplay(
     offset += c.length;
   }
   return { replayable: true, bytes };
-}
-
-/** Resets the attempt when the downstream goes away: the adapter's native hook if it has one, else its signal. */
-function watchDownstream(downstream: DownstreamRequest, cancel: AttemptCancel): () => void {
-  const reset = () => cancel.cancel(new WeftError("downstream_reset", "downstream disconnected"));
-  if (downstream.onClose) return downstream.onClose(reset);
-  const signal = downstream.signal;
-  if (signal.aborted) {
-    reset();
-    return () => {};
-  }
-  signal.addEventListener("abort", reset, { once: true });
-  return () => signal.removeEventListener("abort", reset);
 }
