@@ -11,9 +11,20 @@ import type {
   ResponseHead,
 } from "../../proxy/http/types.ts";
 import { normalizeAddress, tlsInfoOf, wrapSocket } from "./connection.ts";
+import { type BodySink, PushedBody } from "./upstream-body.ts";
 
 /** Sockets asked to drain: their next response carries `connection: close`. */
 export const drainingSockets = new WeakSet<Socket>();
+
+/** The request on a connection that watches for the client going away (see `onClose`); null = none now. */
+const watcher = Symbol("weft.closeWatcher");
+type WatchedSocket = Socket & { [watcher]?: NodeDownstreamRequest | null };
+
+function onWatchedSocketClose(this: WatchedSocket) {
+  const request = this[watcher];
+  this[watcher] = null;
+  request?.gone();
+}
 
 class NodeDownstreamRequest implements DownstreamRequest {
   method: string;
@@ -23,18 +34,21 @@ class NodeDownstreamRequest implements DownstreamRequest {
   headers: HeaderMap;
   readonly protocol: HttpProtocol;
   readonly body: IncomingMessage | null;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
   readonly upgrade?: DownstreamRequest["upgrade"];
   #controller: AbortController | undefined;
   #req: IncomingMessage;
+  /** Kept apart from `req.socket`, which undici clears when it destroys a request body it was sending. */
+  #socket: Socket;
+  #remoteAddress: string | undefined;
+  #localAddress: string | undefined;
   #res: ServerResponse | undefined;
+  #onGone: (() => void) | undefined;
+  #unwatch: (() => void) | undefined;
 
   constructor(req: IncomingMessage, res?: ServerResponse, upgradeSocket?: Socket) {
     const socket = req.socket;
     this.#req = req;
+    this.#socket = socket;
     this.#res = res;
     this.method = req.method ?? "GET";
     this.scheme = (socket as TLSSocket).encrypted ? "https" : "http";
@@ -43,10 +57,6 @@ class NodeDownstreamRequest implements DownstreamRequest {
     this.headers = req.headers as HeaderMap;
     this.protocol = req.httpVersion === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
     this.body = !upgradeSocket && hasBody(req) ? req : null;
-    this.remoteAddress = normalizeAddress(socket.remoteAddress);
-    this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = normalizeAddress(socket.localAddress);
-    this.localPort = socket.localPort ?? 0;
     if (upgradeSocket) {
       this.upgrade = (head: ResponseHead) => {
         (upgradeSocket as Socket & { weftUpgraded?: boolean }).weftUpgraded = true;
@@ -56,15 +66,29 @@ class NodeDownstreamRequest implements DownstreamRequest {
     }
   }
 
+  // The addresses are read on demand: most requests never need them (XFF, hashing on the source IP do).
+  get remoteAddress(): string {
+    return this.#remoteAddress ??= normalizeAddress(this.#socket.remoteAddress);
+  }
+  get remotePort(): number {
+    return this.#socket.remotePort ?? 0;
+  }
+  get localAddress(): string {
+    return this.#localAddress ??= normalizeAddress(this.#socket.localAddress);
+  }
+  get localPort(): number {
+    return this.#socket.localPort ?? 0;
+  }
+
   get tls() {
-    const socket = this.#req.socket as TLSSocket;
+    const socket = this.#socket as TLSSocket;
     return socket.encrypted ? tlsInfoOf(socket) : undefined;
   }
 
   get signal(): AbortSignal {
     if (!this.#controller) {
       const controller = this.#controller = new AbortController();
-      const socket = this.#req.socket;
+      const socket = this.#socket;
       const res = this.#res;
       const abort = () => controller.abort(new Error("downstream disconnected"));
       if (socket.destroyed) abort();
@@ -76,15 +100,39 @@ class NodeDownstreamRequest implements DownstreamRequest {
     return this.#controller.signal;
   }
 
-  /** Native fast path for the router: the response closing before it finished means the client went away. */
+  /**
+   * Native fast path for the router: the connection closing before the response finished means the client went
+   * away. Watched through one "close" listener per keep-alive connection rather than one per request: the
+   * request in flight parks itself on its socket (a pipelined one behind it gets its own listener).
+   */
   onClose(fn: () => void): () => void {
-    const res = this.#res;
-    const socket = this.#req.socket;
+    const socket = this.#socket as WatchedSocket;
     if (socket.destroyed) {
       fn();
       return noop;
     }
-    const emitter = res ?? socket;
+    const current = socket[watcher];
+    if (this.#onGone || (current && current !== this)) return this.#watchAgain(fn);
+    this.#onGone = fn;
+    if (current === undefined) socket.once("close", onWatchedSocketClose);
+    socket[watcher] = this;
+    return this.#unwatch ??= () => {
+      this.#onGone = undefined;
+      if (socket[watcher] === this) socket[watcher] = null;
+    };
+  }
+
+  /** The socket closed (see `onClose`). */
+  gone() {
+    const fn = this.#onGone;
+    this.#onGone = undefined;
+    if (fn && !this.#res?.writableFinished) fn();
+  }
+
+  /** A second watcher on the same request (not the router's pattern): its own listener. */
+  #watchAgain(fn: () => void): () => void {
+    const res = this.#res;
+    const emitter = res ?? this.#socket;
     const listener = () => (!res || !res.writableFinished) && fn();
     emitter.once("close", listener);
     return () => emitter.off("close", listener);
@@ -141,6 +189,11 @@ export function writeResponse(res: ServerResponse, response: HttpResponse): void
     res.end();
   } else if (typeof body === "string" || body instanceof Uint8Array) {
     res.end(body);
+  } else if (body instanceof PushedBody) {
+    // Usually the upstream body is complete by now: head and body leave in one write.
+    const whole = body.takeComplete();
+    if (whole) res.end(whole);
+    else body.attach(new ResponseSink(res, body));
   } else if (body instanceof Readable) {
     body.on("error", (err) => res.destroy(err));
     res.once("close", () => {
@@ -164,8 +217,35 @@ async function pumpIterable(body: AsyncIterable<Uint8Array>, res: ServerResponse
   }
 }
 
+/** Streams a PushedBody into a ServerResponse, pausing the upstream while the downstream is congested. */
+class ResponseSink implements BodySink {
+  #res: ServerResponse;
+  #body: PushedBody;
+  #onDrain = () => this.#body.resume();
+
+  constructor(res: ServerResponse, body: PushedBody) {
+    this.#res = res;
+    this.#body = body;
+    res.once("close", () => {
+      if (!body.complete) body.destroy();
+    });
+  }
+  data(chunk: Buffer): boolean {
+    if (this.#res.write(chunk)) return true;
+    this.#res.once("drain", this.#onDrain);
+    return false;
+  }
+  end(): void {
+    this.#res.end();
+  }
+  error(err: Error): void {
+    this.#res.destroy(err);
+  }
+}
+
 function destroyBody(body: HttpResponse["body"]) {
   if (body instanceof Readable) body.on("error", () => {}).destroy();
+  else if (body instanceof PushedBody) body.destroy();
 }
 
 function noop() {}

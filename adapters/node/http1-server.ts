@@ -5,35 +5,45 @@ import type { Connection } from "../../proxy/runtime/types.ts";
 import type { HttpConnection, HttpHandler, HttpServeOptions } from "../../proxy/http/types.ts";
 import { socketOf, wrapSocket } from "./connection.ts";
 import { createDownstreamRequest, writeResponse } from "./http1-exchange.ts";
+import { createIdleSweeper, type IdleSweeper } from "./http1-idle.ts";
+
+/** node:http's server for a connection manager, and the idle timeouts of its connections. */
+interface Http1Codec {
+  readonly server: Server;
+  readonly idle: IdleSweeper | undefined;
+}
 
 /** A connection manager's options never change, so its handler identifies its server. */
-const servers = new WeakMap<HttpHandler, Server>();
+const codecs = new WeakMap<HttpHandler, Http1Codec>();
 
 /** One node:http server per connection manager; connections are handed to it one by one. */
-function serverFor(options: HttpServeOptions, handler: HttpHandler): Server {
-  let server = servers.get(handler);
-  if (server) return server;
-  server = createServer({
+function codecFor(options: HttpServeOptions, handler: HttpHandler): Http1Codec {
+  let codec = codecs.get(handler);
+  if (codec) return codec;
+  const server = createServer({
     maxHeaderSize: options.maxRequestHeadersKb * 1024,
     requestTimeout: 0,
     headersTimeout: options.requestHeadersTimeoutMs || 0,
-    keepAliveTimeout: options.idleTimeoutMs || 0,
+    // idle_timeout (between requests) and stream_idle_timeout (while one is in flight) are swept (see
+    // http1-idle.ts) rather than node's socket timers, which it re-arms twice per request.
+    keepAliveTimeout: 0,
     connectionsCheckingInterval: 1000,
     insecureHTTPParser: false,
     joinDuplicateHeaders: false,
   });
+  server.timeout = 0;
   // One more than the limit so that exceeding it is detectable (node silently drops extras).
   server.maxHeadersCount = options.maxHeadersCount + 1;
+  codec = { server, idle: createIdleSweeper(options.idleTimeoutMs, options.streamIdleTimeoutMs) };
+  const idle = codec.idle;
   server.on("request", (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, options, handler));
-  server.on(
-    "upgrade",
-    (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(req, socket, head, handler),
-  );
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    idle?.untrack(socket);
+    onUpgrade(req, socket, head, handler);
+  });
   server.on("clientError", onClientError);
-  // Inactivity while a request is in flight is the stream idle timeout; between requests, keepAliveTimeout.
-  server.timeout = options.streamIdleTimeoutMs;
-  servers.set(handler, server);
-  return server;
+  codecs.set(handler, codec);
+  return codec;
 }
 
 function onRequest(
@@ -134,8 +144,9 @@ export function serveHttp1(
     socket.destroy();
     return { drain() {}, closed: conn.closed };
   }
-  const server = serverFor(options, handler);
-  server.emit("connection", socket);
+  const codec = codecFor(options, handler);
+  codec.idle?.track(socket);
+  codec.server.emit("connection", socket);
   return {
     drain() {
       // node closes an idle keep-alive socket once its in-flight response is done when we set this flag.

@@ -9,17 +9,11 @@ import {
   type ServerHttp2Stream,
 } from "node:http2";
 import { Readable } from "node:stream";
-import type { TLSSocket } from "node:tls";
-import type {
-  DownstreamRequest,
-  HeaderMap,
-  HttpConnection,
-  HttpHandler,
-  HttpResponse,
-  HttpServeOptions,
-} from "../../proxy/http/types.ts";
+import type { HttpConnection, HttpHandler, HttpResponse, HttpServeOptions } from "../../proxy/http/types.ts";
 import type { Connection } from "../../proxy/runtime/types.ts";
-import { normalizeAddress, socketOf, tlsInfoOf } from "./connection.ts";
+import { socketOf } from "./connection.ts";
+import { PushedBody } from "./upstream-body.ts";
+import { toDownstreamRequest } from "./http2-request.ts";
 
 /** A connection manager's options never change, so its handler identifies its server. */
 const servers = new WeakMap<HttpHandler, Http2Server>();
@@ -50,7 +44,7 @@ function serverFor(options: HttpServeOptions, handler: HttpHandler): Http2Server
   });
   const streamIdle = options.streamIdleTimeoutMs;
   server.on("stream", (stream, headers, flags) => {
-    if (streamIdle) stream.setTimeout(streamIdle, () => stream.close(constants.NGHTTP2_CANCEL));
+    if (streamIdle) stream.setTimeout(streamIdle, closeIdleStream);
     onStream(stream, headers, flags, handler);
   });
   server.on("sessionError", () => {});
@@ -67,88 +61,27 @@ function onStream(
   flags: number,
   handler: HttpHandler,
 ) {
-  stream.on("error", () => {});
+  stream.on("error", noop);
   const request = toDownstreamRequest(stream, headers, flags);
-  Promise.resolve().then(() => handler(request)).then(
-    (response) => respond(stream, response),
-    () => {
-      if (!stream.headersSent && !stream.destroyed) stream.respond({ ":status": 500 }, { endStream: true });
-      else stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-    },
-  );
+  let result;
+  try {
+    result = handler(request);
+  } catch {
+    return failStream(stream);
+  }
+  if (result instanceof Promise) {
+    result.then((response) => respond(stream, response), () => failStream(stream));
+  } else respond(stream, result);
 }
 
-function toDownstreamRequest(
-  stream: ServerHttp2Stream,
-  h: IncomingHttpHeaders,
-  flags: number,
-): DownstreamRequest {
-  return new H2DownstreamRequest(stream, h, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0);
+/** A stream's "timeout" listener (shared: events call it with the stream as `this`). */
+function closeIdleStream(this: ServerHttp2Stream) {
+  this.close(constants.NGHTTP2_CANCEL);
 }
 
-/** One HTTP/2 request as the core sees it: a class (not closures) so each stream allocates little. */
-class H2DownstreamRequest implements DownstreamRequest {
-  method: string;
-  scheme: "http" | "https";
-  authority: string;
-  path: string;
-  headers: HeaderMap;
-  readonly protocol = "HTTP/2" as const;
-  readonly body: ServerHttp2Stream | null;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  #stream: ServerHttp2Stream;
-  #trailers: HeaderMap | undefined;
-  #controller: AbortController | undefined;
-
-  constructor(stream: ServerHttp2Stream, h: IncomingHttpHeaders, endStream: boolean) {
-    const headers: HeaderMap = {};
-    for (const name in h) if (name.charCodeAt(0) !== 58 /* : */) headers[name] = h[name];
-    const socket = stream.session?.socket;
-    this.#stream = stream;
-    this.method = h[":method"] ?? "GET";
-    this.scheme = h[":scheme"] === "https" ? "https" : "http";
-    this.authority = h[":authority"] ?? (h.host as string | undefined) ?? "";
-    this.path = h[":path"] ?? "/";
-    this.headers = headers;
-    this.body = endStream ? null : stream;
-    if (!endStream) stream.once("trailers", (t: IncomingHttpHeaders) => this.#trailers = t as HeaderMap);
-    this.remoteAddress = normalizeAddress(socket?.remoteAddress);
-    this.remotePort = socket?.remotePort ?? 0;
-    this.localAddress = normalizeAddress(socket?.localAddress);
-    this.localPort = socket?.localPort ?? 0;
-  }
-
-  trailers(): HeaderMap | undefined {
-    return this.#trailers;
-  }
-
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      const c = this.#controller = new AbortController();
-      this.onClose(() => c.abort(new Error("downstream reset")));
-    }
-    return this.#controller.signal;
-  }
-
-  /** A reset stream (not one that finished) means the client went away. */
-  onClose(fn: () => void): () => void {
-    const stream = this.#stream;
-    if (stream.destroyed) {
-      fn();
-      return noop;
-    }
-    const listener = () => stream.rstCode !== constants.NGHTTP2_NO_ERROR && fn();
-    stream.once("close", listener);
-    return () => stream.off("close", listener);
-  }
-
-  get tls() {
-    const socket = this.#stream.session?.socket as TLSSocket | undefined;
-    return socket?.encrypted ? tlsInfoOf(socket) : undefined;
-  }
+function failStream(stream: ServerHttp2Stream) {
+  if (!stream.headersSent && !stream.destroyed) stream.respond({ ":status": 500 }, { endStream: true });
+  else stream.close(constants.NGHTTP2_INTERNAL_ERROR);
 }
 
 function noop() {}
@@ -157,6 +90,7 @@ function respond(stream: ServerHttp2Stream, response: HttpResponse) {
   if (stream.destroyed || stream.closed) {
     // An unread upstream body errors when destroyed (undici: RequestAbortedError); nobody listens any more.
     if (response.body instanceof Readable) response.body.on("error", () => {}).destroy();
+    else if (response.body instanceof PushedBody) response.body.destroy();
     return;
   }
   const out: OutgoingHttpHeaders = { ":status": response.status };
@@ -164,11 +98,16 @@ function respond(stream: ServerHttp2Stream, response: HttpResponse) {
     if (!forbidden.has(name)) out[name] = response.headers[name];
   }
   const { body } = response;
-  const wantTrailers = response.trailers !== undefined;
+  // An upstream body that is already complete goes out in one write; its trailers are known by then, so when
+  // there are none the stream ends with the data rather than with an empty trailers frame.
+  const whole = body instanceof PushedBody ? body.takeComplete() : undefined;
+  const wantTrailers = response.trailers !== undefined &&
+    (whole === undefined || response.trailers() !== undefined);
   try {
     stream.respond(out, { endStream: body === null && !wantTrailers, waitForTrailers: wantTrailers });
   } catch {
     stream.respond({ ":status": 502 }, { endStream: true });
+    if (body instanceof PushedBody) body.destroy();
     return;
   }
   if (wantTrailers) {
@@ -181,8 +120,12 @@ function respond(stream: ServerHttp2Stream, response: HttpResponse) {
   }
   if (body === null) {
     if (wantTrailers) stream.end();
+  } else if (whole !== undefined) {
+    stream.end(whole);
   } else if (typeof body === "string" || body instanceof Uint8Array) {
     stream.end(body);
+  } else if (body instanceof PushedBody) {
+    pushTo(body, stream);
   } else if (body instanceof Readable) {
     body.on("error", () => stream.close(constants.NGHTTP2_INTERNAL_ERROR));
     stream.once("close", () => !body.readableEnded && body.destroy());
@@ -195,6 +138,21 @@ function respond(stream: ServerHttp2Stream, response: HttpResponse) {
       stream.end();
     })().catch(() => stream.close(constants.NGHTTP2_INTERNAL_ERROR));
   }
+}
+
+/** Streams a PushedBody into an HTTP/2 stream, pausing the upstream while the stream is flow-controlled. */
+function pushTo(body: PushedBody, stream: ServerHttp2Stream) {
+  const onDrain = () => body.resume();
+  stream.once("close", () => !body.complete && body.destroy());
+  body.attach({
+    data(chunk) {
+      if (stream.write(chunk)) return true;
+      stream.once("drain", onDrain);
+      return false;
+    },
+    end: () => stream.end(),
+    error: () => stream.close(constants.NGHTTP2_INTERNAL_ERROR),
+  });
 }
 
 export function serveHttp2(
