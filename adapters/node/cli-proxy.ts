@@ -4,6 +4,7 @@ import { startNodeProxy } from "./start-proxy.ts";
 import { WeftError } from "../../proxy/errors.ts";
 import { adsBootstrap } from "../../proxy/config/ads-bootstrap.ts";
 import { createConfigRegistry } from "../../proxy/config/registry.ts";
+import { settleProxyHeap } from "./proxy-v8-flags.ts";
 
 /** "a=1,b=2" → { a: "1", b: "2" }. */
 export function parsePairs(text: string | undefined): Record<string, string> | undefined {
@@ -104,6 +105,7 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
       console.log(`${file ?? "bootstrap"}: valid`);
       return 0;
     }
+    settleProxyHeap();
     for (const l of running.proxy.listeners) console.log(`weft: listener ${l.name} on ${l.host}:${l.port}`);
     if (running.admin) console.log(`weft: admin on http://${running.admin.host}:${running.admin.port}/`);
     return await new Promise<number>((resolve) => {

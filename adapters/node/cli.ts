@@ -1,10 +1,7 @@
 // The weft CLI: `weft proxy`, `weft demo`, `weft version`, with --help for each.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { runProxyCommand } from "./cli-proxy.ts";
-import { runDemoCommand } from "./cli-demo.ts";
-import { runControlCommand } from "./cli-control.ts";
-import { runAnalyzeCommand } from "./cli-analyze.ts";
 import { VERSION } from "./version.ts";
+import { applyProxyV8Flags } from "./proxy-v8-flags.ts";
 
 const USAGE = `weft ${VERSION} — a service mesh: one proxy core, Envoy xDS v3 config, Istio's YAML.
 
@@ -22,15 +19,17 @@ Run 'weft <command> --help' for a command's options.
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Each command is loaded on demand: a sidecar does not load (or keep in memory) the control plane.
   switch (command) {
     case "proxy":
-      return await runProxyCommand(rest);
+      applyProxyV8Flags();
+      return await (await import("./cli-proxy.ts")).runProxyCommand(rest);
     case "demo":
-      return await runDemoCommand(rest);
+      return await (await import("./cli-demo.ts")).runDemoCommand(rest);
     case "control":
-      return await runControlCommand(rest);
+      return await (await import("./cli-control.ts")).runControlCommand(rest);
     case "analyze":
-      return await runAnalyzeCommand(rest);
+      return await (await import("./cli-analyze.ts")).runAnalyzeCommand(rest);
     case "version":
     case "--version":
       console.log(VERSION);

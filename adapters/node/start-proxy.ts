@@ -9,7 +9,6 @@ import { createAdminApp } from "../../proxy/admin/admin-app.ts";
 import { renderConfigDump } from "../../proxy/admin/config-dump.ts";
 import { WeftError } from "../../proxy/errors.ts";
 import { createNodeRuntime } from "./runtime.ts";
-import { createXdsTransport } from "./xds-transport.ts";
 import { VERSION } from "./version.ts";
 
 export interface StartOptions {
@@ -39,7 +38,10 @@ export async function startNodeProxy(options: StartOptions): Promise<RunningProx
     runtime,
     bootstrap,
     accessLog: options.accessLog,
-    xdsTransport: createXdsTransport,
+    // The gRPC transport only when following a control plane (a static sidecar does not load it).
+    xdsTransport: bootstrap.dynamicResources
+      ? (await import("./xds-transport.ts")).createXdsTransport
+      : undefined,
   });
   const quitters: (() => void)[] = [];
   let level = "info";
