@@ -9,7 +9,7 @@ import {
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import { isBinaryCodec } from "./encoded-resources.ts";
 import { deltaPiecesFor } from "./encoded-blocks.ts";
-import { patchedNames } from "./map-facts.ts";
+import { patchedNames, positionsOf, valuesOf } from "./map-facts.ts";
 import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
@@ -109,7 +109,21 @@ function createDeltaProtocol(
     const removed = new Set<string>();
     /** Where `changed` starts in `all` when it is one unbroken run of it (encodings of runs are shared). */
     let run: number | undefined;
-    if (patched !== undefined) {
+    if (patched === undefined && state.known === undefined && state.held === all) {
+      // A subscription step (EDS names as clusters arrive): the proxy holds `all` for every name in scope
+      // except the newly subscribed ones, so only those are looked at, in the map's order.
+      const positions = positionsOf(all);
+      const added: number[] = [];
+      for (const name of state.missing) {
+        const at = positions.get(name);
+        if (at === undefined) removed.add(name);
+        else added.push(at);
+      }
+      added.sort((a, b) => a - b);
+      const values = valuesOf(all);
+      for (const at of added) changed.push(values[at]);
+      if (added.length > 0 && added[added.length - 1] - added[0] + 1 === added.length) run = added[0];
+    } else if (patched !== undefined) {
       for (const name of patched) {
         const r = all.get(name)!;
         if (inScope(name) && heldVersion(state, name) !== r.version) changed.push(r);

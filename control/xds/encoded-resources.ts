@@ -26,6 +26,13 @@ const RESOURCES_FIELD = 2;
 
 const anyFields = new WeakMap<VersionedResource, RawField>();
 const deltaFields = new WeakMap<VersionedResource, RawField>();
+/** The message's own encoding, made when its version was hashed: wrapped as is instead of encoded again. */
+const messageBytes = new WeakMap<VersionedResource, Uint8Array>();
+
+/** Records the resource message's binary encoding (snapshot-build.ts hashes it for the version). */
+export function recordEncoding(r: VersionedResource, bytes: Uint8Array): void {
+  messageBytes.set(r, bytes);
+}
 
 function lengthDelimited(bytes: Uint8Array): RawField {
   let len = bytes.length;
@@ -41,11 +48,20 @@ function lengthDelimited(bytes: Uint8Array): RawField {
   return { no: RESOURCES_FIELD, wireType: WireType.LengthDelimited, data };
 }
 
+/** The resource as an encoded `google.protobuf.Any`, from the recorded message bytes when there are any. */
+function encodeAny(type: ResourceType, r: VersionedResource): Uint8Array {
+  const value = messageBytes.get(r);
+  if (value === undefined) return toBinary(AnySchema, packResource(type, r));
+  // The Any holds them now; the resource's own copy is not needed any more.
+  messageBytes.delete(r);
+  return toBinary(AnySchema, create(AnySchema, { typeUrl: type.typeUrl, value }));
+}
+
 /** The resource as an encoded `resources` entry of a SotW DiscoveryResponse. */
 export function sotwResourceField(type: ResourceType, r: VersionedResource): RawField {
   let field = anyFields.get(r);
   if (field === undefined) {
-    field = lengthDelimited(toBinary(AnySchema, packResource(type, r)));
+    field = lengthDelimited(encodeAny(type, r));
     anyFields.set(r, field);
   }
   return field;
@@ -55,11 +71,9 @@ export function sotwResourceField(type: ResourceType, r: VersionedResource): Raw
 export function deltaResourceField(type: ResourceType, r: VersionedResource): RawField {
   let field = deltaFields.get(r);
   if (field === undefined) {
-    const resource = create(ResourceSchema, {
-      name: r.name,
-      version: r.version,
-      resource: packResource(type, r),
-    });
+    // Resource.resource is field 2 as well: the SotW entry (length-prefixed Any) goes in as it is.
+    const resource = create(ResourceSchema, { name: r.name, version: r.version });
+    resource.$unknown = [sotwResourceField(type, r)];
     field = lengthDelimited(toBinary(ResourceSchema, resource));
     deltaFields.set(r, field);
   }

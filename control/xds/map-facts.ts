@@ -83,3 +83,25 @@ export function patchedNames(map: ResourceMap, from: ResourceMap): readonly stri
   const p = patches.get(map);
   return p !== undefined && p.from === from ? p.changed : undefined;
 }
+
+const positions = new WeakMap<ResourceMap, ReadonlyMap<string, number>>();
+const valueLists = new WeakMap<ResourceMap, readonly VersionedResource[]>();
+
+/** Each name's index in the map's order (built once per map, on demand). */
+export function positionsOf(map: ResourceMap): ReadonlyMap<string, number> {
+  let p = positions.get(map);
+  if (p === undefined) {
+    const byName = new Map<string, number>();
+    let i = 0;
+    for (const name of map.keys()) byName.set(name, i++);
+    positions.set(map, p = byName);
+  }
+  return p;
+}
+
+/** The map's entries as a list, in its order (built once per map, on demand). */
+export function valuesOf(map: ResourceMap): readonly VersionedResource[] {
+  let v = valueLists.get(map);
+  if (v === undefined) valueLists.set(map, v = [...map.values()]);
+  return v;
+}

@@ -22,6 +22,7 @@ import {
   shareKeyToken,
   sumsOf,
 } from "./map-facts.ts";
+import { recordEncoding } from "./encoded-resources.ts";
 import { type ResourceType, resourceType, resourceTypeOf } from "./resource-types.ts";
 import { type Snapshot, TYPE_URLS, type TypeUrl, type VersionedResource } from "./snapshot.ts";
 
@@ -56,8 +57,10 @@ const versions = new WeakMap<Message, VersionedResource>();
 function versioned(type: ResourceType, name: string, message: Message): VersionedResource {
   let r = versions.get(message);
   if (r === undefined || r.name !== name) {
-    const version = contentHash(toBinary(type.schema, message));
+    const bytes = toBinary(type.schema, message);
+    const version = contentHash(bytes);
     r = { name, version, resource: message };
+    recordEncoding(r, bytes);
     const [a, b] = hashEntry(type.typeUrl, name, version);
     recordEntryHash(r, a, b);
     versions.set(message, r);

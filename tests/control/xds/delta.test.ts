@@ -12,7 +12,15 @@ import { piecesOf } from "../../../control/xds/response-pieces.ts";
 import { buildSnapshot } from "../../../control/xds/snapshot-cache.ts";
 import { TYPE_URLS } from "../../../control/xds/snapshot.ts";
 import { adsClient, type Harness, nameOfAny, NODE, NODE_ID, startHarness } from "./ads-harness.ts";
-import { createPushable, createReader, edsCluster, meshResources, RATINGS, REVIEWS } from "./fixtures.ts";
+import {
+  createPushable,
+  createReader,
+  edsCluster,
+  endpoints,
+  meshResources,
+  RATINGS,
+  REVIEWS,
+} from "./fixtures.ts";
 
 const CDS = TYPE_URLS.cluster;
 const EDS = TYPE_URLS.endpoint;
@@ -131,6 +139,39 @@ describe("delta ADS", () => {
     const r2 = await d.next();
     expect(r2.decoded).toEqual([REVIEWS]);
     expect(r2.removed).toEqual([]);
+  });
+
+  it("a subscription step sends just the names it added, in the snapshot's order, at their current versions", async () => {
+    const names = Array.from(
+      { length: 40 },
+      (_, i) => `outbound|80||svc-${String(i).padStart(2, "0")}.default`,
+    );
+    const assignments = (ip: string) => names.map((n, i) => endpoints(n, i === 5 ? ip : `10.0.2.${i}`));
+    h.cache.set(NODE_ID, buildSnapshot({ ...meshResources(), endpoints: assignments("10.9.9.1") }));
+    const d = open();
+    d.send({ typeUrl: EDS, resourceNamesSubscribe: names.slice(0, 10) });
+    const r1 = await d.next();
+    expect(r1.decoded).toEqual(names.slice(0, 10));
+    // Out of order, with one already held and one that does not exist.
+    d.send({
+      typeUrl: EDS,
+      responseNonce: r1.nonce,
+      resourceNamesSubscribe: [names[30], names[12], "outbound|1||nope", names[3], names[11]],
+    });
+    const r2 = await d.next();
+    expect(r2.decoded).toEqual([names[11], names[12], names[30]]);
+    expect(r2.removed).toEqual(["outbound|1||nope"]);
+    // An edit, then a step: the step sends the new names; the edited one (held, subscribed) comes too.
+    h.cache.set(NODE_ID, buildSnapshot({ ...meshResources(), endpoints: assignments("10.9.9.2") }));
+    const r3 = await d.next();
+    expect(r3.added).toEqual({ [names[5]]: version(EDS, names[5]) });
+    d.send({ typeUrl: EDS, responseNonce: r3.nonce, resourceNamesSubscribe: names.slice(20, 40) });
+    const r4 = await d.next();
+    expect(r4.decoded).toEqual(names.slice(20, 40).filter((n) => n !== names[30]));
+    expect(Object.values(r4.added)).toEqual(
+      names.slice(20, 40).filter((n) => n !== names[30]).map((n) => version(EDS, n)),
+    );
+    expect(await d.quiet()).toBe(true);
   });
 
   it("honours initial_resource_versions: what the proxy already has is not resent", async () => {
