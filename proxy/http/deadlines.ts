@@ -49,6 +49,12 @@ class DeadlineQueue {
     if (nextEntry) nextEntry.prevEntry = prevEntry;
     else this.tail = prevEntry;
     entry.prevEntry = entry.nextEntry = entry.queue = undefined;
+    // Nothing left to time: drop the timer, so that an idle proxy has none pending (a process can exit).
+    if (this.head === undefined && this.timer !== undefined) {
+      this.#clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.#onEmpty();
+    }
   }
 
   #arm(ms: number) {

@@ -117,6 +117,7 @@ describe("graceful drain on SIGTERM", () => {
     });
     await new Promise((r) => setTimeout(r, 150));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const signalled = performance.now();
     child.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 100));
     const refused = await new Promise<string>((resolve) => {
@@ -127,6 +128,8 @@ describe("graceful drain on SIGTERM", () => {
     expect(refused).toBe("ECONNREFUSED");
     expect(await inflight).toEqual({ status: 200, body: "finished" });
     expect(await exited).toBe(0);
+    // Exits once the in-flight request is done, not when some leftover timer (a 15 s route timeout) lets it.
+    expect(performance.now() - signalled).toBeLessThan(3000);
   });
 });
 
