@@ -6,6 +6,7 @@ import { WeftError } from "../../proxy/errors.ts";
 import { createNodeFileSystem } from "./node-file-system.ts";
 import { startControlServer } from "./control-server.ts";
 import { nodeClock } from "./runtime.ts";
+import { useNodeTextEncoding } from "./protobuf-text-encoding.ts";
 
 export interface StartControlOptions {
   readonly configDir: string;
@@ -27,6 +28,7 @@ export interface RunningControl {
 export async function startNodeControlPlane(options: StartControlOptions): Promise<RunningControl> {
   const log = options.log ?? ((line: string) => console.log(line));
   const host = options.host ?? "127.0.0.1";
+  useNodeTextEncoding();
   const cp = createControlPlane({
     clock: nodeClock,
     now: () => Date.now(),

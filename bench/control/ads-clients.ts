@@ -7,6 +7,9 @@ import { type MeshShape, proxySpec } from "./layout.ts";
 import type { ChangeWatch, SimContext, SimProxy, SimStats } from "./sim-common.ts";
 import { startDeltaProxy } from "./sim-delta.ts";
 import { startSotwProxy } from "./sim-sotw.ts";
+import { useNodeTextEncoding } from "../../adapters/node/protobuf-text-encoding.ts";
+
+useNodeTextEncoding(); // the simulated proxies encode 600,000 EDS names in their subscriptions
 
 export type ClientCommand =
   | {

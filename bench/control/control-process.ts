@@ -1,4 +1,6 @@
 // The control plane under test, in its own process: startNodeControlPlane plus timing events on stdout ("@@ {json}").
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { parseArgs } from "node:util";
 import { startNodeControlPlane } from "../../adapters/node/start-control.ts";
 
@@ -66,8 +68,30 @@ emit({
   services: cp.pushContext().services.length,
 });
 
+// BENCH_CONTROL_PROFILE_CHANGES=<file>: a CPU profile of the endpoint changes alone (SIGUSR1 → SIGUSR2); a file
+// name ending in .heapprofile samples allocations instead.
+const changesProfile = process.env.BENCH_CONTROL_PROFILE_CHANGES;
+const heapProfile = changesProfile?.endsWith(".heapprofile");
+const inspector = changesProfile ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  process.on("SIGUSR1", () => {
+    if (heapProfile) {
+      inspector.post("HeapProfiler.startSampling", {
+        samplingInterval: 16384,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    } else inspector.post("Profiler.enable", () => inspector.post("Profiler.start"));
+  });
+}
+
 // The runner's "how much is live?": a full GC (node --expose-gc), then the numbers.
 process.on("SIGUSR2", () => {
+  inspector?.post(heapProfile ? "HeapProfiler.stopSampling" : "Profiler.stop", (err, result) => {
+    const profile = (result as { profile?: unknown } | undefined)?.profile;
+    if (!err && profile) writeFileSync(changesProfile!, JSON.stringify(profile));
+  });
   (globalThis as { gc?: () => void }).gc?.();
   emit({ ev: "memory", memory: memoryMb() });
 });

@@ -100,7 +100,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
   const clientProf = o.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(o.profileDir, "clients")}`] : [];
   const clients = spawnNode(
     0,
-    ["--max-old-space-size=4096", ...clientProf],
+    // A large young generation: the simulator's garbage is short-lived message buffers (its memory is not measured).
+    ["--max-old-space-size=4096", "--max-semi-space-size=64", ...clientProf],
     join(HERE, "ads-clients.ts"),
     [],
     true,
@@ -113,6 +114,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     const cpuReady = cpuMicros(control.pid);
     log(`control plane up in ${(ready.startupMs / 1000).toFixed(2)} s (pid ${control.pid})`);
     await clients.next((e) => e.ev === "ready", 30_000);
+    const clientCpuReady = cpuMicros(clients.pid);
     const send = (cmd: ClientCommand) => clients.process.send(cmd);
     send({
       op: "connect",
@@ -125,15 +127,19 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     });
     const full = await clients.next<Extract<ClientEvent, { ev: "full" }>>((e) => e.ev === "full", 620_000);
     const cpuFull = cpuMicros(control.pid);
+    const clientCpuFirstPush = (cpuMicros(clients.pid) - clientCpuReady) / 1e6;
     const firstPushMs = full.fullMs.at(-1) ?? Number.NaN;
+    // Which side was busy: when the simulator's CPU is close to the wall time, it, not the control plane, set it.
     log(
-      `${full.connected}/${shape.proxies} proxies complete ${
-        (firstPushMs / 1000).toFixed(2)
-      } s after the streams opened`,
+      `${full.connected}/${shape.proxies} proxies complete ${(firstPushMs / 1000).toFixed(2)} s after the ` +
+        `streams opened (${full.stats.responses} responses; CPU: control ${
+          ((cpuFull - cpuReady) / 1e6).toFixed(2)
+        } s, simulator ${clientCpuFirstPush.toFixed(2)} s)`,
     );
     let errors = full.stats.errors;
     await sleep(1000);
     const cpuChangesStart = cpuMicros(control.pid);
+    if (process.env.BENCH_CONTROL_PROFILE_CHANGES) control.process.kill("SIGUSR1");
     const changes: ChangeResult[] = [];
     for (let c = 0; c < o.changes; c++) {
       const service = (c * 97 + 13) % shape.services;

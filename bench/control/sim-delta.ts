@@ -7,12 +7,19 @@ import {
 import type { LeanAdsClient, LeanDeltaResponse } from "./lean-ads.ts";
 import type { ProxySpec } from "./layout.ts";
 import { CDS, createPushable, EDS, LDS, nodeOf, RDS, type SimContext, type SimProxy } from "./sim-common.ts";
-import { clusterEdsName, deltaResource, listenerRouteNames, loadAssignmentHas } from "./wire.ts";
+import {
+  clusterEdsName,
+  type DeltaResource,
+  deltaResource,
+  deltaValue,
+  listenerRouteNames,
+  loadAssignmentHas,
+} from "./wire.ts";
 
 interface TypeState {
   readonly subscribed: Set<string>;
-  /** Name → version held. */
-  readonly have: Map<string, string>;
+  /** Names held (versions are the control plane's to track: the simulator never sends them back). */
+  readonly have: Set<string>;
   answered: boolean;
 }
 
@@ -26,7 +33,7 @@ export function startDeltaProxy(
   const abort = new AbortController();
   const states = new Map<string, TypeState>();
   for (const t of [CDS, EDS, LDS, RDS]) {
-    states.set(t, { subscribed: new Set(), have: new Map(), answered: false });
+    states.set(t, { subscribed: new Set(), have: new Set(), answered: false });
   }
   /** Cluster → its EDS name; listener → its RDS names (what EDS and RDS subscriptions derive from). */
   const edsOf = new Map<string, string>();
@@ -59,22 +66,22 @@ export function startDeltaProxy(
     st.answered = true;
     const resources = r.resources.map(deltaResource);
     for (const res of resources) {
-      stats.resourceBytes += res.value?.length ?? 0;
-      st.have.set(res.name, res.version);
+      stats.resourceBytes += res.valueEnd - res.valueStart;
+      st.have.add(res.name);
     }
     for (const name of r.removedResources) st.have.delete(name);
     send({ typeUrl: r.typeUrl, responseNonce: r.nonce }); // the ACK
     stats.acks += 1;
     if (r.typeUrl === CDS) {
       for (const res of resources) {
-        const eds = res.value ? clusterEdsName(res.value).eds : undefined;
+        const eds = clusterEdsName(deltaValue(res)).eds;
         if (eds === undefined) edsOf.delete(res.name);
         else edsOf.set(res.name, eds);
       }
       for (const name of r.removedResources) edsOf.delete(name);
       subscribe(EDS, new Set(edsOf.values()));
     } else if (r.typeUrl === LDS) {
-      for (const res of resources) rdsOf.set(res.name, res.value ? listenerRouteNames(res.value) : []);
+      for (const res of resources) rdsOf.set(res.name, listenerRouteNames(deltaValue(res)));
       for (const name of r.removedResources) rdsOf.delete(name);
       subscribe(RDS, new Set([...rdsOf.values()].flat()));
     } else if (r.typeUrl === EDS) checkWatch(resources);
@@ -96,11 +103,11 @@ export function startDeltaProxy(
     return true;
   }
 
-  function checkWatch(resources: readonly { name: string; value?: Uint8Array }[]): void {
+  function checkWatch(resources: readonly DeltaResource[]): void {
     const watch = ctx.watch;
     if (!watch || watch.acked.has(index)) return;
     const hit = resources.find((res) => res.name === watch.cluster);
-    if (hit?.value && loadAssignmentHas(hit.value, watch.address)) {
+    if (hit && loadAssignmentHas(deltaValue(hit), watch.address)) {
       watch.acked.set(index, ctx.now());
       watch.onAck();
     }

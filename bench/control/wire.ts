@@ -3,6 +3,11 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { ClusterLoadAssignmentSchema } from "../../gen/envoy/config/endpoint/v3/endpoint_pb.ts";
 
 const decoder = new TextDecoder();
+const { utf8Slice } = Buffer.prototype as unknown as {
+  utf8Slice(this: Uint8Array, start: number, end: number): string;
+};
+/** `bytes[start, end)` as a string (Buffer's own slice: no subarray object, cheaper than TextDecoder). */
+const text = (bytes: Uint8Array, start: number, end: number) => utf8Slice.call(bytes, start, end);
 
 /**
  * One string per distinct name or version across all simulated proxies: 500 proxies each holding 3,400 names
@@ -62,24 +67,58 @@ export function anyValue(any: Uint8Array): Uint8Array {
   return value;
 }
 
-/** An encoded envoy.service.discovery.v3.Resource: name (3), version (1), resource (2, an Any). */
-export function deltaResource(bytes: Uint8Array): { name: string; version: string; value?: Uint8Array } {
-  const out: { name: string; version: string; value?: Uint8Array } = { name: "", version: "" };
-  scan(bytes, (field, wire, start, end) => {
-    if (wire !== 2) return;
-    if (field === 3) out.name = intern(decoder.decode(bytes.subarray(start, end)));
-    else if (field === 1) out.version = intern(decoder.decode(bytes.subarray(start, end)));
-    else if (field === 2) out.value = anyValue(bytes.subarray(start, end));
-  });
-  return out;
+/** An encoded envoy.service.discovery.v3.Resource, read for a delta proxy: its name and where its value lies. */
+export interface DeltaResource {
+  readonly name: string;
+  /** The bytes holding the resource's Any (field 2); its `value` is `valueStart..valueEnd` of `bytes`. */
+  readonly bytes: Uint8Array;
+  readonly valueStart: number;
+  readonly valueEnd: number;
 }
+
+/**
+ * The name (3) and the packed value (2 → Any.value) of an encoded Resource. Hot: 500 proxies read 1.7 million of
+ * them in a first push, so no closures or sub-arrays here; the version (1) is skipped, as the delta simulator
+ * never compares versions (the control plane tracks what each proxy holds from its ACKs).
+ */
+export function deltaResource(bytes: Uint8Array): DeltaResource {
+  let name = "";
+  let valueStart = 0;
+  let valueEnd = 0;
+  let pos = 0;
+  while (pos < bytes.length) {
+    const [tag, afterTag] = varint(bytes, pos);
+    if ((tag & 7) !== 2) throw new Error(`unexpected wire type ${tag & 7} in a Resource`);
+    const [len, start] = varint(bytes, afterTag);
+    const end = start + len;
+    const field = tag >>> 3;
+    if (field === 3) name = intern(text(bytes, start, end));
+    else if (field === 2) {
+      // Any: type_url (1), value (2)
+      for (let p = start; p < end;) {
+        const [t, afterT] = varint(bytes, p);
+        const [l, s] = varint(bytes, afterT);
+        if (t === ((2 << 3) | 2)) {
+          valueStart = s;
+          valueEnd = s + l;
+        }
+        p = s + l;
+      }
+    }
+    pos = end;
+  }
+  return { name, bytes, valueStart, valueEnd };
+}
+
+/** The packed value of a DeltaResource, as a view. */
+export const deltaValue = (r: DeltaResource): Uint8Array => r.bytes.subarray(r.valueStart, r.valueEnd);
 
 /** Field 1 as a string: Cluster.name, Listener.name, RouteConfiguration.name, ClusterLoadAssignment.cluster_name. */
 export function resourceName(bytes: Uint8Array): string {
   let name = "";
   scan(bytes, (field, wire, start, end) => {
     if (field === 1 && wire === 2) {
-      name = intern(decoder.decode(bytes.subarray(start, end)));
+      name = intern(text(bytes, start, end));
       return false;
     }
   });
@@ -94,12 +133,12 @@ export function clusterEdsName(bytes: Uint8Array): { name: string; eds?: string 
   let type = 0;
   let serviceName = "";
   scan(bytes, (field, wire, start, end, value) => {
-    if (field === 1 && wire === 2) name = intern(decoder.decode(bytes.subarray(start, end)));
+    if (field === 1 && wire === 2) name = intern(text(bytes, start, end));
     else if (field === 2 && wire === 0) type = value;
     else if (field === 3 && wire === 2) {
       const inner = bytes.subarray(start, end);
       scan(inner, (f, w, s, e) => {
-        if (f === 2 && w === 2) serviceName = intern(decoder.decode(inner.subarray(s, e)));
+        if (f === 2 && w === 2) serviceName = intern(text(inner, s, e));
       });
     }
   });

@@ -38,6 +38,9 @@ export interface XdsPipeline {
   close(): void;
 }
 
+/** How long a push works before it lets the event loop send what it published (see push). */
+const PUSH_SLICE_MS = 10;
+
 interface Connected {
   identity: ProxyIdentity;
   streams: number;
@@ -87,7 +90,17 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     await config.beforePush?.();
     status.changeStarted(batch.firstEventAt);
     const proxies = [...connected.values()].map((c) => c.identity);
-    for (const identity of proxies) await publish(identity);
+    let sliceStarted = clock.now();
+    for (const identity of proxies) {
+      await publish(identity);
+      // Publishing is a chain of microtasks: without a pause, no response would reach a socket (and no ACK be
+      // read) until all proxies were done. Every few ms the loop lets I/O run, so the first proxies apply the
+      // change while the control plane works on the others.
+      if (clock.now() - sliceStarted >= PUSH_SLICE_MS) {
+        await new Promise<void>((resume) => clock.setTimeout(resume, 0));
+        sliceStarted = clock.now();
+      }
+    }
     status.pushCompleted({
       reasons: batch.reasons,
       startedAt: batch.firstEventAt,

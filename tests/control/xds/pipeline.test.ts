@@ -126,6 +126,60 @@ describe("createXdsPipeline", () => {
   });
 });
 
+describe("a push to many proxies", () => {
+  it("lets the event loop run every 10 ms of publishing, so the first proxies' responses leave early", async () => {
+    const clock = createFakeClock(0);
+    const events: string[] = [];
+    // Zero-delay timers are the pipeline's pauses; time moves 4 ms per proxy generated.
+    const pausing = {
+      ...clock,
+      setTimeout(fn: () => void, ms: number) {
+        if (ms === 0) events.push("pause");
+        return clock.setTimeout(fn, ms);
+      },
+    };
+    let pushing = false;
+    let now = 0;
+    const pipeline = createXdsPipeline({
+      cache: createSnapshotCache(),
+      clock: { ...pausing, now: () => now },
+      status: createPushStatus({ metrics: createMetrics(), now: () => now }),
+      quietMs: 100,
+      generate: (identity: ProxyIdentity) => {
+        if (pushing) {
+          events.push(identity.id.split("~")[1]);
+          now += 4;
+        }
+        return meshResources(["10.0.0.1"]);
+      },
+    });
+    for (let i = 1; i <= 7; i++) {
+      const node = create(NodeSchema, {
+        id: `sidecar~10.0.1.${i}~pp-${i}.default~default.svc.cluster.local`,
+      });
+      const identity = parseProxyIdentity(node);
+      pipeline.provider.onProxyConnected?.(identity, node);
+      await pipeline.provider.snapshotFor(identity, node);
+    }
+    pushing = true;
+    pipeline.requestPush("endpoints");
+    const flushed = pipeline.flush();
+    for (let i = 0; i < 3; i++) await clock.advance(0); // each advance fires the pause the push is waiting in
+    await flushed;
+    expect(events).toEqual([
+      "10.0.1.1",
+      "10.0.1.2",
+      "10.0.1.3",
+      "pause",
+      "10.0.1.4",
+      "10.0.1.5",
+      "10.0.1.6",
+      "pause",
+      "10.0.1.7",
+    ]);
+  });
+});
+
 describe("push status and metrics", () => {
   it("tracks sent/acked/nacked per proxy and type and renders Prometheus text", () => {
     let now = 1_000;
