@@ -1,7 +1,7 @@
 // createControlPlane: stores → registries → aggregate → push context → translate → snapshot cache → xDS pipeline.
 import type { ConnectRouter } from "@connectrpc/connect";
 import { RegistryService } from "../gen/weft/registry/v1/registry_pb.ts";
-import type { Clock } from "../proxy/runtime/types.ts";
+import type { Clock, TimerHandle } from "../proxy/runtime/types.ts";
 import type { ProxyIdentity } from "./model/types.ts";
 import { type ConfigStore, createConfigStore } from "./config/config-store.ts";
 import {
@@ -122,9 +122,18 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     beforePush: () => source.idle(),
   });
   /** `extend: false` for what follows from a file change already counted by the debouncer. */
+  let preparing: TimerHandle | undefined;
   const invalidate = (reason: string, extend = true) => {
     push = undefined;
     pipeline.requestPush(reason, { extend });
+    // Build the next push context while the debouncer waits for quiet (the push then only translates). A failure
+    // here is left for the push to meet and report.
+    preparing ??= clock.setTimeout(() => {
+      preparing = undefined;
+      try {
+        if (loaded) pushContext();
+      } catch { /* reported by the push */ }
+    }, 0);
   };
   store.onChange((snapshot) => {
     loaded = true;
@@ -186,6 +195,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       source.stop();
       registration.close();
       pipeline.close();
+      if (preparing !== undefined) clock.clearTimeout(preparing);
     },
   };
 }

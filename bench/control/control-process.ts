@@ -68,30 +68,36 @@ emit({
   services: cp.pushContext().services.length,
 });
 
-// BENCH_CONTROL_PROFILE_CHANGES=<file>: a CPU profile of the endpoint changes alone (SIGUSR1 → SIGUSR2); a file
-// name ending in .heapprofile samples allocations instead.
-const changesProfile = process.env.BENCH_CONTROL_PROFILE_CHANGES;
-const heapProfile = changesProfile?.endsWith(".heapprofile");
-const inspector = changesProfile ? new Session() : undefined;
+// BENCH_CONTROL_PROFILE=<file>: SIGUSR1 starts a CPU profile (a file name ending in .heapprofile: allocation
+// sampling), the next SIGUSR1 writes it; the runner sends them around the phase part BENCH_CONTROL_PROFILE_PART names.
+const profileFile = process.env.BENCH_CONTROL_PROFILE;
+const heapProfile = profileFile?.endsWith(".heapprofile");
+const inspector = profileFile ? new Session() : undefined;
+let profiling = false;
 if (inspector) {
   inspector.connect();
   process.on("SIGUSR1", () => {
-    if (heapProfile) {
-      inspector.post("HeapProfiler.startSampling", {
-        samplingInterval: 16384,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
-    } else inspector.post("Profiler.enable", () => inspector.post("Profiler.start"));
+    if (!profiling) {
+      profiling = true;
+      if (heapProfile) {
+        inspector.post("HeapProfiler.startSampling", {
+          samplingInterval: 16384,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
+      } else inspector.post("Profiler.enable", () => inspector.post("Profiler.start"));
+      return;
+    }
+    profiling = false;
+    inspector.post(heapProfile ? "HeapProfiler.stopSampling" : "Profiler.stop", (err, result) => {
+      const profile = (result as { profile?: unknown } | undefined)?.profile;
+      if (!err && profile) writeFileSync(profileFile!, JSON.stringify(profile));
+    });
   });
 }
 
 // The runner's "how much is live?": a full GC (node --expose-gc), then the numbers.
 process.on("SIGUSR2", () => {
-  inspector?.post(heapProfile ? "HeapProfiler.stopSampling" : "Profiler.stop", (err, result) => {
-    const profile = (result as { profile?: unknown } | undefined)?.profile;
-    if (!err && profile) writeFileSync(changesProfile!, JSON.stringify(profile));
-  });
   (globalThis as { gc?: () => void }).gc?.();
   emit({ ev: "memory", memory: memoryMb() });
 });

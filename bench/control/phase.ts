@@ -90,7 +90,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       "--expose-gc",
       ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : []),
       ...profArgs,
-      // Extra flags for a closer look, e.g. BENCH_CONTROL_NODE_ARGS=--heapsnapshot-signal=SIGUSR1
+      // Extra flags for a closer look, e.g. BENCH_CONTROL_NODE_ARGS=--heapsnapshot-signal=SIGUSR1 (SIGUSR1 is
+      // BENCH_CONTROL_PROFILE's when that is set)
       ...(process.env.BENCH_CONTROL_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     ],
     join(HERE, "control-process.ts"),
@@ -115,6 +116,11 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     log(`control plane up in ${(ready.startupMs / 1000).toFixed(2)} s (pid ${control.pid})`);
     await clients.next((e) => e.ev === "ready", 30_000);
     const clientCpuReady = cpuMicros(clients.pid);
+    // BENCH_CONTROL_PROFILE (see control-process.ts): the first push (default) or the changes.
+    const profilePart = process.env.BENCH_CONTROL_PROFILE
+      ? process.env.BENCH_CONTROL_PROFILE_PART ?? "first"
+      : "";
+    if (profilePart === "first") control.process.kill("SIGUSR1");
     const send = (cmd: ClientCommand) => clients.process.send(cmd);
     send({
       op: "connect",
@@ -127,6 +133,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     });
     const full = await clients.next<Extract<ClientEvent, { ev: "full" }>>((e) => e.ev === "full", 620_000);
     const cpuFull = cpuMicros(control.pid);
+    if (profilePart === "first") control.process.kill("SIGUSR1");
     const clientCpuFirstPush = (cpuMicros(clients.pid) - clientCpuReady) / 1e6;
     const firstPushMs = full.fullMs.at(-1) ?? Number.NaN;
     // Which side was busy: when the simulator's CPU is close to the wall time, it, not the control plane, set it.
@@ -139,7 +146,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     let errors = full.stats.errors;
     await sleep(1000);
     const cpuChangesStart = cpuMicros(control.pid);
-    if (process.env.BENCH_CONTROL_PROFILE_CHANGES) control.process.kill("SIGUSR1");
+    if (profilePart === "changes") control.process.kill("SIGUSR1");
     const changes: ChangeResult[] = [];
     for (let c = 0; c < o.changes; c++) {
       const service = (c * 97 + 13) % shape.services;
@@ -188,6 +195,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       await sleep(300 + o.quietMs);
     }
     const cpuEnd = cpuMicros(control.pid);
+    if (profilePart === "changes") control.process.kill("SIGUSR1");
     const mem = memoryMb(control.pid);
     // Then what is live: the control plane runs a full GC and reports (after the CPU and RSS readings).
     control.process.kill("SIGUSR2");

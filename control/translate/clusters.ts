@@ -18,7 +18,7 @@ import {
 } from "./context.ts";
 import { loadAssignment } from "./load-assignment.ts";
 import { inboundClusterName } from "./names.ts";
-import { joinShared, memoContent, memoOutbound, memoPush, objectId } from "./outbound-cache.ts";
+import { joinShared, memoContent, memoOutbound, memoPush, memoRouting, objectId } from "./outbound-cache.ts";
 import { adsConfigSource } from "./proto.ts";
 import { effectivePolicy } from "./traffic-policy.ts";
 
@@ -29,12 +29,20 @@ export function buildClusters(
   warn?: WarningSink,
 ): readonly Cluster[] {
   const outbound = memoOutbound(push, proxy, "clusters", warn, (w) => {
-    const ctx = createTranslateContext(push, proxy, w);
-    return Object.freeze(outboundPlan(push, proxy, w).map((c) => memoCluster(ctx, c)));
+    const plan = outboundPlan(push, proxy, w);
+    const build = (w2: WarningSink) => {
+      const ctx = createTranslateContext(push, proxy, w2);
+      return Object.freeze(plan.map((c) => memoCluster(ctx, c)));
+    };
+    // Only DNS clusters (endpoints inline) and NONE ones (a warning when empty) read instances; without them the
+    // list is kept, as one object, while routing config is unchanged — an endpoint edit leaves CDS alone.
+    return plan.some(readsInstances) ? build(w) : memoRouting(push, proxy, "clusters", w, build);
   });
   if (proxy.type !== "sidecar") return outbound;
   return joinShared(push, outbound, inboundClusters(createTranslateContext(push, proxy, warn)));
 }
+
+const readsInstances = (c: PlannedCluster) => c.service.resolution !== "STATIC";
 
 /**
  * An outbound cluster depends on the proxy's type, its name, the service's resolution and port protocol, and the

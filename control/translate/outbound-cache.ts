@@ -119,7 +119,24 @@ export function memoContent<T>(
 }
 
 const fingerprints = new WeakMap<PushContext, string>();
+const prints = new WeakMap<object, string>();
 const encoder = new TextEncoder();
+
+/** A 64-bit hash and the length of a string's UTF-8 bytes. */
+function printOfText(text: string): string {
+  const bytes = encoder.encode(text);
+  return `${hash32(bytes, 0).toString(16)}.${hash32(bytes, 0x9747b28c).toString(16)}.${bytes.length}`;
+}
+
+/**
+ * An object's print (of its JSON), kept with the object: registries keep a Service object while it is unchanged,
+ * so after an endpoint edit only changed services are serialized again, not all of them.
+ */
+function printOf(o: object): string {
+  let print = prints.get(o);
+  if (print === undefined) prints.set(o, print = printOfText(JSON.stringify(o)));
+  return print;
+}
 
 /**
  * A 64-bit hash of everything routes and listeners are translated from — services (not their instances),
@@ -128,17 +145,9 @@ const encoder = new TextEncoder();
 function routingFingerprint(push: PushContext): string {
   let fp = fingerprints.get(push);
   if (fp === undefined) {
-    const json = JSON.stringify([
-      push.domainSuffix,
-      push.rootNamespace,
-      push.services,
-      push.virtualServices,
-      push.destinationRules,
-      push.gateways,
-      push.sidecars,
-    ]);
-    const bytes = encoder.encode(json);
-    fp = `${hash32(bytes, 0).toString(16)}.${hash32(bytes, 0x9747b28c).toString(16)}.${bytes.length}`;
+    const lists = [push.services, push.virtualServices, push.destinationRules, push.gateways, push.sidecars];
+    const parts = lists.map((list) => list.map(printOf).join(","));
+    fp = printOfText(JSON.stringify([push.domainSuffix, push.rootNamespace, parts]));
     fingerprints.set(push, fp);
   }
   return fp;

@@ -5,7 +5,16 @@ import type { ConfigObject, ProxyIdentity } from "../../../control/model/types.t
 import { forgetLastingMemos, outboundKey } from "../../../control/translate/outbound-cache.ts";
 import { buildProxyResources, type ProxyResources } from "../../../control/translate/proxy-resources.ts";
 import { resourceTypeOf } from "../../../control/xds/resource-types.ts";
-import { BOOKINFO_ISTIO, BOOKINFO_KUBE, obj, pod, pushFor, service, sidecar } from "./bookinfo.ts";
+import {
+  BOOKINFO_ISTIO,
+  BOOKINFO_KUBE,
+  GRPC_CLIENT,
+  obj,
+  pod,
+  pushFor,
+  service,
+  sidecar,
+} from "./bookinfo.ts";
 
 /** Every resource as "type name → bytes (hex)", plus the warnings: equal when translation is equal. */
 function fingerprint(r: ProxyResources): Record<string, string> {
@@ -124,6 +133,10 @@ describe("memoized outbound translation", () => {
     expect(b.routes).toEqual(a.routes);
     expect(b.routes[0]).toBe(a.routes[0]);
     expect(b.clusters.find((c) => c.name === RATINGS)).toBe(a.clusters.find((c) => c.name === RATINGS));
+    // A proxy without inbound parts gets the very same cluster list: an endpoint edit leaves CDS alone.
+    expect(buildProxyResources(after, GRPC_CLIENT).clusters).toBe(
+      buildProxyResources(before, GRPC_CLIENT).clusters,
+    );
   });
 
   it("rebuilds routes when routing config changes", () => {
@@ -133,6 +146,12 @@ describe("memoized outbound translation", () => {
       PROXIES[0],
     );
     expect(b.routes[0]).not.toBe(a.routes[0]);
+    const clusters = (extra: readonly ConfigObject[]) =>
+      buildProxyResources(pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...extra]), GRPC_CLIENT).clusters;
+    expect(clusters([service("extra")]).map((c) => c.name)).toContain(
+      "outbound|9080||extra.default.svc.cluster.local",
+    );
+    expect(clusters([])).not.toBe(clusters([service("extra")]));
     expect(b.routes.flatMap((rc) => rc.virtualHosts.map((vh) => vh.name))).toContain(
       "extra.default.svc.cluster.local:9080",
     );
