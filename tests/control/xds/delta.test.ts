@@ -141,6 +141,22 @@ describe("delta ADS", () => {
     expect(r2.removed).toEqual([]);
   });
 
+  it("streams that subscribed the same names keep their own subscription when one of them unsubscribes", async () => {
+    // Both take the same step from an empty subscription (the server shares that set between them).
+    const [a, b] = [open(), open()];
+    for (const d of [a, b]) d.send({ typeUrl: EDS, resourceNamesSubscribe: [REVIEWS, RATINGS] });
+    const [ra, rb] = [await a.next(), await b.next()];
+    expect(ra.decoded.sort()).toEqual([RATINGS, REVIEWS].sort());
+    expect(rb.decoded.sort()).toEqual([RATINGS, REVIEWS].sort());
+    b.send({ typeUrl: EDS, responseNonce: rb.nonce });
+    a.send({ typeUrl: EDS, responseNonce: ra.nonce, resourceNamesUnsubscribe: [REVIEWS] });
+    expect(await a.quiet()).toBe(true);
+    h.cache.set(NODE_ID, buildSnapshot(meshResources(["10.0.0.1", "10.0.0.2"])));
+    // b still follows reviews; a does not.
+    expect((await b.next()).decoded).toEqual([REVIEWS]);
+    expect(await a.quiet()).toBe(true);
+  });
+
   it("a subscription step sends just the names it added, in the snapshot's order, at their current versions", async () => {
     const names = Array.from(
       { length: 40 },
