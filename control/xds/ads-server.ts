@@ -24,7 +24,7 @@ import {
 interface SotwTypeState {
   /** LDS/CDS with an empty first request, or "*" among the names. */
   wildcard: boolean;
-  names: Set<string>;
+  names: ReadonlySet<string>;
   /** The last response: its version, nonce and a hash of exactly which resource versions it held. */
   sent?: {
     readonly version: string;
@@ -60,6 +60,29 @@ function sameList(set: ReadonlySet<string>, names: readonly string[]): boolean {
   return true;
 }
 
+/** Recent subscriptions by their name list: streams asking for the same names share one set (never mutated). */
+const subscriptions = new Map<string, ReadonlySet<string>>();
+const SUBSCRIPTIONS_KEPT = 64;
+
+/**
+ * The set of `names` (without "*"), shared with every stream that asked for the same list: 500 proxies of a few
+ * classes each holding its own 1,200-name EDS set kept 20 MB of hash tables live. Members are the resources'
+ * own name strings where there is one, not the request's decoded copies.
+ */
+function sharedNames(
+  names: readonly string[],
+  current: ReadonlyMap<string, VersionedResource>,
+): ReadonlySet<string> {
+  const key = names.join("\u0000");
+  let set = subscriptions.get(key);
+  if (set === undefined) {
+    set = new Set(names.filter((n) => n !== "*").map((n) => current.get(n)?.name ?? n));
+    if (subscriptions.size >= SUBSCRIPTIONS_KEPT) subscriptions.delete(subscriptions.keys().next().value!);
+  } else subscriptions.delete(key); // most recently used last
+  subscriptions.set(key, set);
+  return set;
+}
+
 function subscribe(
   state: SotwTypeState,
   type: ResourceType,
@@ -76,8 +99,7 @@ function subscribe(
     state.names = new Set();
   } else {
     state.wildcard = names.includes("*");
-    // The resource's own name string where there is one: subscriptions repeat every name per proxy.
-    state.names = new Set(names.filter((n) => n !== "*").map((n) => current.get(n)?.name ?? n));
+    state.names = sharedNames(names, current);
   }
   const same = before.wildcard === state.wildcard && before.names.size === state.names.size &&
     [...state.names].every((n) => before.names.has(n));
