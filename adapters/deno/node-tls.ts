@@ -1,6 +1,6 @@
 // node:tls server settings and peer facts for Deno (Deno's own TLS APIs cannot request client certificates).
 import type { TlsOptions, TLSSocket } from "node:tls";
-import type { ServerTlsOptions, TlsInfo } from "../../proxy/runtime/types.ts";
+import type { ServerTlsOptions } from "../../proxy/runtime/types.ts";
 
 /** As on Node: a CA asks for a client certificate; require_client_certificate also refuses clients without one. */
 export function serverTlsOptions(tls: ServerTlsOptions, alpn: readonly string[] | undefined): TlsOptions {
@@ -18,21 +18,7 @@ export function requestsCert(tls: ServerTlsOptions): boolean {
   return Boolean(tls.requireClientCert || tls.caPem);
 }
 
-/** TLS facts for the core, as the Node adapter reports them: the SPIFFE URI SAN (else the CN) when verified. */
-export function tlsInfoOf(socket: TLSSocket): TlsInfo {
-  const servername = (socket as TLSSocket & { servername?: string | false }).servername;
-  const alpn = socket.alpnProtocol;
-  const peer = socket.getPeerCertificate?.();
-  const san = peer && "subjectaltname" in peer ? peer.subjectaltname : undefined;
-  const spiffe = san?.split(", ").find((s) => s.startsWith("URI:spiffe://"))?.slice(4);
-  return {
-    serverName: servername || undefined,
-    alpn: alpn || undefined,
-    peerIdentity: socket.authorized
-      ? spiffe ?? (peer?.subject?.CN ? String(peer.subject.CN) : undefined)
-      : undefined,
-  };
-}
+export { tlsInfoOf } from "../node/tls-info.ts";
 
 /**
  * A TLSSocket made by hand (not by tls.Server) only records OpenSSL's verdict on the client certificate:

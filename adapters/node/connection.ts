@@ -1,6 +1,5 @@
 // Wraps a node:net / node:tls socket as the core's Connection (peek without consuming, back-pressured writes).
 import type { Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
 import type { Connection, TlsInfo } from "../../proxy/runtime/types.ts";
 
 const nativeSocket = Symbol("weft.nodeSocket");
@@ -92,18 +91,4 @@ function peekSocket(socket: Socket, minBytes: number, timeoutMs: number): Promis
   });
 }
 
-/** TLS facts of a node TLSSocket, for the core. */
-export function tlsInfoOf(socket: TLSSocket): TlsInfo {
-  const servername = (socket as TLSSocket & { servername?: string | false }).servername;
-  const alpn = socket.alpnProtocol;
-  const peer = socket.getPeerCertificate?.();
-  const san = peer && "subjectaltname" in peer ? peer.subjectaltname : undefined;
-  const spiffe = san?.split(", ").find((s) => s.startsWith("URI:spiffe://"))?.slice(4);
-  return {
-    serverName: servername || undefined,
-    alpn: alpn || undefined,
-    peerIdentity: socket.authorized
-      ? spiffe ?? (peer?.subject?.CN ? String(peer.subject.CN) : undefined)
-      : undefined,
-  };
-}
+export { tlsInfoOf } from "./tls-info.ts";
