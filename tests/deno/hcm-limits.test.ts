@@ -155,6 +155,50 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "stream_idle_timeout: a small response (content-length ≤ 16 KiB, passed through unwatched) that stalls is reset",
+  ...opts,
+  fn: async () => {
+    // Declares 10 bytes, sends 5, then nothing. Deno.serve would pass a fetch() body on natively (faster, but then
+    // nothing can end it: aborting the fetch does not reach the response), so it is watched like any other.
+    const stalls = rawUpstream("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
+    const whole = rawUpstream("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhelloworld");
+    const routes = routeConfig(`
+- { match: { prefix: /stalls }, route: { cluster: stalls } }
+- { match: { prefix: /whole }, route: { cluster: whole } }`);
+    const proxy = await start(httpBootstrap({
+      routes,
+      clusters: staticCluster("stalls", [stalls.port]) + staticCluster("whole", [whole.port]),
+      hcmExtra: "stream_idle_timeout: 0.3s",
+    }));
+    const url = `http://127.0.0.1:${proxy.listeners[0].port}`;
+    try {
+      const started = performance.now();
+      const res = await fetch(`${url}/stalls`);
+      assert.equal(res.status, 200, "the response started");
+      let reset = false;
+      const reader = res.body!.getReader();
+      const deadline = setTimeout(() => reader.cancel().catch(() => {}), 5000);
+      try {
+        while (!(await reader.read()).done) { /* the 5 bytes */ }
+      } catch {
+        reset = true;
+      }
+      clearTimeout(deadline);
+      assert.ok(reset, "the stalled response is reset, not ended cleanly");
+      assert.ok(performance.now() - started < 3000, "by the timeout, not by the test's 5 s deadline");
+      await stalls.closedByProxy[0];
+      const ok = await fetch(`${url}/whole`);
+      assert.equal(`${ok.status} ${await ok.text()}`, "200 helloworld", "a body sent in time is passed on");
+    } finally {
+      await proxy.drain(50);
+      stalls.close();
+      whole.close();
+    }
+  },
+});
+
+Deno.test({
   name: "stream_idle_timeout: a response that keeps sending outlives it",
   ...opts,
   fn: async () => {
