@@ -63,10 +63,13 @@ export function createPushContext(input: PushContextInput): PushContext {
   const rootNamespace = input.rootNamespace ?? "istio-system";
   const services = Object.freeze([...input.services].sort((a, b) => compare(a.hostname, b.hostname)));
   const byHost = new Map(services.map((s) => [s.hostname, s]));
-  const byHostPort = new Map<string, ServiceInstance[]>();
+  // hostname → service port → instances (no key string per instance: a push context indexes every instance).
+  const byHostPort = new Map<string, Map<number, ServiceInstance[]>>();
   const byAddress = new Map<string, ServiceInstance[]>();
   for (const i of input.instances) {
-    push(byHostPort, `${i.hostname}|${i.servicePort}`, i);
+    let ports = byHostPort.get(i.hostname);
+    if (ports === undefined) byHostPort.set(i.hostname, ports = new Map());
+    push(ports, i.servicePort, i);
     push(byAddress, i.address, i);
   }
   const virtualServices = Object.freeze(
@@ -92,7 +95,7 @@ export function createPushContext(input: PushContextInput): PushContext {
     sidecars,
     service: (hostname: string) => byHost.get(hostname),
     instances(hostname: string, servicePort: number, labels?: Labels) {
-      const list = byHostPort.get(`${hostname}|${servicePort}`) ?? [];
+      const list = byHostPort.get(hostname)?.get(servicePort) ?? [];
       return labels === undefined ? list : list.filter((i) => matchesSelector(i.labels, labels));
     },
     instancesAt: (address: string) => byAddress.get(address) ?? [],

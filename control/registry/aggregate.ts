@@ -35,32 +35,45 @@ export function createAggregateRegistry(registries: readonly ServiceRegistry[]):
     .map((e) => e.r);
   const emitter = createChangeEmitter();
   let cache: Merged | undefined;
+  /**
+   * hostname → merged instances, kept until an event names the hostname (or names none: everything). A push
+   * context reads every hostname's instances; after an endpoint edit only the edited one is merged again.
+   */
+  const instancesByHost = new Map<string, readonly ServiceInstance[]>();
   for (const r of ordered) {
     r.onChange((event) => {
       cache = undefined;
+      if (event.hostnames.length === 0) instancesByHost.clear();
+      else for (const hostname of event.hostnames) instancesByHost.delete(hostname);
       emitter.emit(event);
     });
   }
   const merged = (): Merged => (cache ??= merge(ordered));
+
+  function mergeInstances(hostname: string): readonly ServiceInstance[] {
+    const dropped = merged().dropped.get(hostname);
+    const seen = new Set<string>();
+    const out: ServiceInstance[] = [];
+    for (const r of ordered) {
+      if (dropped?.has(r.name)) continue;
+      for (const i of r.instances(hostname)) {
+        const key = `${i.servicePort}|${i.address}|${i.port}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(i);
+      }
+    }
+    return Object.freeze(sortInstances(out));
+  }
 
   return {
     name: AGGREGATE_REGISTRY,
     registries: ordered,
     services: () => [...merged().services],
     instances(hostname) {
-      const dropped = merged().dropped.get(hostname);
-      const seen = new Set<string>();
-      const out: ServiceInstance[] = [];
-      for (const r of ordered) {
-        if (dropped?.has(r.name)) continue;
-        for (const i of r.instances(hostname)) {
-          const key = `${i.servicePort}|${i.address}|${i.port}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          out.push(i);
-        }
-      }
-      return sortInstances(out);
+      let list = instancesByHost.get(hostname);
+      if (list === undefined) instancesByHost.set(hostname, list = mergeInstances(hostname));
+      return [...list];
     },
     workloads() {
       const seen = new Set<string>();

@@ -108,4 +108,23 @@ describe("aggregate registry", () => {
     expect(events.map((e) => e.registry)).toEqual(["registration", "registration", "registration"]);
     off();
   });
+
+  it("merges a hostname's instances again only when an event names it (or names none)", () => {
+    const other = "ratings.default.svc.cluster.local";
+    memory.upsertService(svc(other, [9080]));
+    memory.upsertInstance(inst(other, "192.168.0.7"));
+    const reviews = aggregate.instances(HOST);
+    expect(aggregate.instances(other).map((i) => i.address)).toEqual(["192.168.0.7"]);
+    // Callers get copies: changing one does not change what the next caller sees.
+    aggregate.instances(other).pop();
+    expect(aggregate.instances(other).map((i) => i.address)).toEqual(["192.168.0.7"]);
+    memory.upsertInstance(inst(other, "192.168.0.8"));
+    expect(aggregate.instances(other).map((i) => i.address)).toEqual(["192.168.0.7", "192.168.0.8"]);
+    expect(aggregate.instances(HOST)).toEqual(reviews);
+    memory.removeInstance(other, "192.168.0.7");
+    expect(aggregate.instances(other).map((i) => i.address)).toEqual(["192.168.0.8"]);
+    // The kubernetes Service goes: the ServiceEntry's definition (and endpoint) now wins for reviews.
+    kube.replace([]);
+    expect(aggregate.instances(HOST).map((i) => i.address)).toEqual(["10.9.9.9"]);
+  });
 });
