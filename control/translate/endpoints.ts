@@ -1,6 +1,6 @@
 // buildEndpoints: a ClusterLoadAssignment per EDS cluster the proxy sees (subset clusters pick instances by labels).
 import type { ClusterLoadAssignment } from "../../gen/envoy/config/endpoint/v3/endpoint_pb.ts";
-import type { ProxyIdentity } from "../model/types.ts";
+import type { ProxyIdentity, ServiceInstance } from "../model/types.ts";
 import type { PushContext } from "../push-context/push-context.ts";
 import { outboundPlan, usesEds } from "./cluster-plan.ts";
 import type { WarningSink } from "./context.ts";
@@ -15,24 +15,30 @@ export function buildEndpoints(
   // One frozen list per proxy class: the snapshot builder turns it into a resource map once for all of them.
   return memoOutbound(push, proxy, "endpoints", warn, (w) => {
     const list = outboundPlan(push, proxy, w).filter(usesEds).map((c) => {
-      // Endpoints depend only on the cluster's instances, not on the proxy: kept from push to push, and
-      // looked up once per push for all classes that see the cluster (by its name and subset, no key string).
-      const bySubset = clustersOf(push);
-      let known = bySubset.get(c.name);
-      if (known === undefined) bySubset.set(c.name, known = new Map());
+      // Endpoints depend only on the cluster's instances, not on the proxy: looked up once per push for all
+      // classes that see the cluster (by its name and subset, no key string), and taken over from the previous
+      // push when its instances are the same objects (registries keep an unchanged host's instances).
+      const memo = memoOf(push);
+      let known = memo.clusters.get(c.name);
+      if (known === undefined) memo.clusters.set(c.name, known = new Map());
       let entry = known.get(c.subset);
       if (entry === undefined) {
-        const warnings: string[] = [];
         const labels = c.subset === undefined ? undefined : c.subset.labels ?? {};
         const instances = push.instances(c.service.hostname, c.port.port, labels);
-        const key = `eds\u0000${loadAssignmentKey(c.name, instances)}`;
-        const value = memoContent(
-          push,
-          key,
-          (m) => warnings.push(m),
-          () => loadAssignment(c.name, instances),
-        );
-        known.set(c.subset, entry = { value, warnings });
+        const before = memo.prior?.get(c.name)?.get(c.subset);
+        if (before !== undefined && sameItems(before.instances, instances)) entry = before;
+        else {
+          const warnings: string[] = [];
+          const key = `eds\u0000${loadAssignmentKey(c.name, instances)}`;
+          const value = memoContent(
+            push,
+            key,
+            (m) => warnings.push(m),
+            () => loadAssignment(c.name, instances),
+          );
+          entry = { value, warnings, instances };
+        }
+        known.set(c.subset, entry);
       }
       for (const message of entry.warnings) w(message);
       return entry.value;
@@ -44,13 +50,34 @@ export function buildEndpoints(
 interface Built {
   readonly value: ClusterLoadAssignment;
   readonly warnings: readonly string[];
+  readonly instances: readonly ServiceInstance[];
 }
 
-/** Per push: cluster name → subset (an object of the plan, or undefined) → its load assignment. */
-const perPush = new WeakMap<PushContext, Map<string, Map<object | undefined, Built>>>();
+type ByCluster = Map<string, Map<object | undefined, Built>>;
 
-function clustersOf(push: PushContext): Map<string, Map<object | undefined, Built>> {
-  let map = perPush.get(push);
-  if (map === undefined) perPush.set(push, map = new Map());
-  return map;
+/** Per push: cluster name → subset (an object of the plan, or undefined) → its load assignment. */
+interface PushMemo {
+  readonly clusters: ByCluster;
+  /** The previous push's, until the next push starts (one step back, never a chain). */
+  prior: ByCluster | undefined;
+}
+
+const perPush = new WeakMap<PushContext, PushMemo>();
+let latest: PushMemo | undefined;
+
+function memoOf(push: PushContext): PushMemo {
+  let memo = perPush.get(push);
+  if (memo === undefined) {
+    memo = { clusters: new Map(), prior: latest?.clusters };
+    if (latest) latest.prior = undefined;
+    latest = memo;
+    perPush.set(push, memo);
+  }
+  return memo;
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -5,6 +5,8 @@ import type { ConfigObject, ProxyIdentity } from "../../../control/model/types.t
 import { forgetLastingMemos, outboundKey } from "../../../control/translate/outbound-cache.ts";
 import { buildProxyResources, type ProxyResources } from "../../../control/translate/proxy-resources.ts";
 import { resourceTypeOf } from "../../../control/xds/resource-types.ts";
+import { createPushContext } from "../../../control/push-context/push-context.ts";
+import { buildKubernetesContents } from "../../../control/registry/kubernetes.ts";
 import {
   BOOKINFO_ISTIO,
   BOOKINFO_KUBE,
@@ -136,6 +138,31 @@ describe("memoized outbound translation", () => {
     // A proxy without inbound parts gets the very same cluster list: an endpoint edit leaves CDS alone.
     expect(buildProxyResources(after, GRPC_CLIENT).clusters).toBe(
       buildProxyResources(before, GRPC_CLIENT).clusters,
+    );
+  });
+
+  it("takes over load assignments whose instances are the same objects, rebuilds the one whose changed", () => {
+    const config = [...BOOKINFO_KUBE, ...BOOKINFO_ISTIO];
+    const kube = buildKubernetesContents(config, "cluster.local");
+    const instances = [...kube.instances.values()].flat();
+    const push = (list: typeof instances) =>
+      createPushContext({ services: kube.services, instances: list, workloads: kube.workloads, config });
+    const ratings = (i: (typeof instances)[number]) => i.hostname.startsWith("ratings.");
+    const first = push(instances);
+    const moved = push(instances.map((i) => (ratings(i) ? { ...i, address: "10.0.0.98" } : i)));
+    const a = buildProxyResources(first, PROXIES[0]);
+    const b = buildProxyResources(moved, PROXIES[0]);
+    const eds = (r: ProxyResources, host: string) =>
+      r.endpoints.find((e) => e.clusterName === `outbound|9080||${host}.default.svc.cluster.local`)!;
+    expect(eds(b, "reviews")).toBe(eds(a, "reviews"));
+    expect(eds(b, "ratings")).not.toBe(eds(a, "ratings"));
+    expect(JSON.stringify(eds(b, "ratings"))).toContain("10.0.0.98");
+    expect(b.endpoints).toEqual(
+      buildProxyResources(
+        push(instances.map((i) => (ratings(i) ? { ...i, address: "10.0.0.98" } : i))),
+        PROXIES[0],
+      )
+        .endpoints,
     );
   });
 
