@@ -8,13 +8,14 @@ import {
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import { isBinaryCodec } from "./encoded-resources.ts";
 import { sotwFieldsFor } from "./encoded-blocks.ts";
-import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
+import { packResource, type ResourceType, resourceType } from "./resource-types.ts";
 import { typeVersion } from "./snapshot-cache.ts";
 import { setVersion } from "./snapshot-build.ts";
 import { entryHashOf, patchedNames, type ResourceMap, sumsOf } from "./map-facts.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
   counter,
+  respondToSnapshot,
   runXdsStream,
   type StreamContext,
   type StreamProtocol,
@@ -186,14 +187,8 @@ function createSotwProtocol(
       );
       return respond(type, state, stream, receivedAt);
     },
-    onSnapshot(stream, triggeredAt) {
-      const out: DiscoveryResponse[] = [];
-      for (const type of RESOURCE_TYPES) {
-        const state = states.get(type.typeUrl);
-        if (state) out.push(...respond(type, state, stream, triggeredAt));
-      }
-      return out;
-    },
+    onSnapshot: (stream, triggeredAt) =>
+      respondToSnapshot(states, (type, state) => respond(type, state, stream, triggeredAt)),
   };
 }
 

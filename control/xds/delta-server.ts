@@ -10,10 +10,11 @@ import {
 import { isBinaryCodec } from "./encoded-resources.ts";
 import { deltaPiecesFor } from "./encoded-blocks.ts";
 import { patchedNames, positionsOf, valuesOf } from "./map-facts.ts";
-import { packResource, RESOURCE_TYPES, type ResourceType, resourceType } from "./resource-types.ts";
+import { packResource, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
   counter,
+  respondToSnapshot,
   runXdsStream,
   type StreamContext,
   type StreamProtocol,
@@ -243,14 +244,8 @@ function createDeltaProtocol(
       }
       return respond(type, state, stream, receivedAt);
     },
-    onSnapshot(stream, triggeredAt) {
-      const out: DeltaDiscoveryResponse[] = [];
-      for (const type of RESOURCE_TYPES) {
-        const state = states.get(type.typeUrl);
-        if (state) out.push(...respond(type, state, stream, triggeredAt));
-      }
-      return out;
-    },
+    onSnapshot: (stream, triggeredAt) =>
+      respondToSnapshot(states, (type, state) => respond(type, state, stream, triggeredAt)),
   };
 }
 

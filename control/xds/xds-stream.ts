@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Node } from "../../gen/envoy/config/core/v3/base_pb.ts";
 import type { ProxyIdentity } from "../model/types.ts";
 import { parseProxyIdentity } from "./node-identity.ts";
+import { RESOURCE_TYPES, type ResourceType } from "./resource-types.ts";
 import type { PushStatus } from "./push-status.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
 import type { SendLimiter } from "./send-limiter.ts";
@@ -47,6 +48,19 @@ type StreamEvent<Req> =
   | { readonly kind: "request"; readonly request: Req; readonly at: number }
   | { readonly kind: "snapshot"; readonly snapshot: Snapshot; readonly at: number }
   | { readonly kind: "end" };
+
+/** A new snapshot: each subscribed type's responses, in xDS's order (RESOURCE_TYPES: clusters before listeners …). */
+export function respondToSnapshot<State, Res>(
+  states: ReadonlyMap<string, State>,
+  respond: (type: ResourceType, state: State) => Res[],
+): Res[] {
+  const out: Res[] = [];
+  for (const type of RESOURCE_TYPES) {
+    const state = states.get(type.typeUrl);
+    if (state) out.push(...respond(type, state));
+  }
+  return out;
+}
 
 /** A connection-number source; share one between the SotW and delta handlers of a server. */
 export function counter(): () => number {
