@@ -1,5 +1,6 @@
 // Wraps a Deno.Conn (TCP or TLS) as the core's Connection: peek without consuming, full writes, half-close.
 import type { Connection, TlsInfo } from "../../proxy/runtime/types.ts";
+import { concatBytes } from "../../proxy/runtime/bytes.ts";
 
 const READ_SIZE = 64 * 1024;
 
@@ -83,7 +84,7 @@ export function wrapDenoConn(conn: Deno.Conn, tls?: TlsInfo): Connection {
       } finally {
         clearTimeout(timer);
       }
-      return concat(buffered);
+      return concatBytes(buffered);
     },
     get readable(): AsyncIterable<Uint8Array> {
       return {
@@ -108,15 +109,4 @@ export function wrapDenoConn(conn: Deno.Conn, tls?: TlsInfo): Connection {
 
 function size(chunks: readonly Uint8Array[]): number {
   return chunks.reduce((n, c) => n + c.length, 0);
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size(chunks));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }

@@ -3,7 +3,8 @@ import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { HttpListenOptions } from "../../proxy/http/types.ts";
 import type { Clock, ListenHandle, ServerTlsOptions } from "../../proxy/runtime/types.ts";
 import { WeftError } from "../../proxy/errors.ts";
-import { serverTlsOptions, tlsInfoOf } from "./node-tls.ts";
+import { normalizeAddress } from "../../proxy/runtime/bytes.ts";
+import { drained, serverTlsOptions, tlsInfoOf } from "./node-tls.ts";
 import type { Peer, WebHandler } from "./request-handler.ts";
 import { startIdleTimer } from "./stream-idle.ts";
 
@@ -92,9 +93,9 @@ async function splice(
   conn.setNoDelay(true);
   const key = conn.localAddr.port;
   peers.set(key, {
-    remoteAddress: unmapped(socket.remoteAddress),
+    remoteAddress: normalizeAddress(socket.remoteAddress),
     remotePort: socket.remotePort ?? 0,
-    localAddress: unmapped(socket.localAddress),
+    localAddress: normalizeAddress(socket.localAddress),
     localPort: socket.localPort ?? 0,
     tls: tlsInfoOf(socket),
   });
@@ -134,25 +135,6 @@ async function splice(
   }
 }
 
-function drained(socket: TLSSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      socket.off("drain", done);
-      socket.off("close", done);
-      if (socket.destroyed) reject(new Error("connection closed"));
-      else resolve();
-    };
-    socket.on("drain", done);
-    socket.on("close", done);
-  });
-}
-
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   for (let off = 0; off < data.length;) off += await conn.write(data.subarray(off));
-}
-
-/** IPv4-mapped IPv6 addresses are reported as plain IPv4, as the Node adapter does. */
-function unmapped(address: string | undefined): string {
-  if (!address) return "";
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

@@ -40,3 +40,17 @@ export function verifyClient(socket: TLSSocket, tls: ServerTlsOptions): boolean 
   s.authorizationError = error.code ?? error.message;
   return !tls.requireClientCert;
 }
+
+/** Resolves when a full write buffer has drained; rejects when the socket closed first. */
+export function drained(socket: TLSSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      if (socket.destroyed) reject(new Error("connection closed"));
+      else resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
+}

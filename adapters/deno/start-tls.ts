@@ -3,7 +3,8 @@ import { Duplex } from "node:stream";
 import { TLSSocket } from "node:tls";
 import type { Connection, ServerTlsOptions } from "../../proxy/runtime/types.ts";
 import { WeftError } from "../../proxy/errors.ts";
-import { serverTlsOptions, tlsInfoOf, verifyClient } from "./node-tls.ts";
+import { concatBytes } from "../../proxy/runtime/bytes.ts";
+import { drained, serverTlsOptions, tlsInfoOf, verifyClient } from "./node-tls.ts";
 
 /** Plaintext buffered ahead of the reader before the TLS socket is paused. */
 const HIGH_WATER = 256 * 1024;
@@ -122,7 +123,7 @@ function decrypted(socket: TLSSocket, conn: Connection): Connection {
       );
       while (queued < minBytes && !ended && !timedOut) await Promise.race([waitForData(), timeout]);
       clearTimeout(timer);
-      return concat(queue, queued);
+      return concatBytes(queue, queued);
     },
     get readable(): AsyncIterable<Uint8Array> {
       return {
@@ -134,16 +135,7 @@ function decrypted(socket: TLSSocket, conn: Connection): Connection {
     write(chunk) {
       if (socket.destroyed) return Promise.reject(new Error("connection closed"));
       if (socket.write(chunk)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const done = () => {
-          socket.off("drain", done);
-          socket.off("close", done);
-          if (socket.destroyed) reject(new Error("connection closed"));
-          else resolve();
-        };
-        socket.on("drain", done);
-        socket.on("close", done);
-      });
+      return drained(socket);
     },
     end: () => socket.end(),
     destroy: () => {
@@ -152,15 +144,4 @@ function decrypted(socket: TLSSocket, conn: Connection): Connection {
     },
     closed,
   };
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }

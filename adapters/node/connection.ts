@@ -1,6 +1,7 @@
 // Wraps a node:net / node:tls socket as the core's Connection (peek without consuming, back-pressured writes).
 import type { Socket } from "node:net";
 import type { Connection, TlsInfo } from "../../proxy/runtime/types.ts";
+import { normalizeAddress } from "../../proxy/runtime/bytes.ts";
 
 const nativeSocket = Symbol("weft.nodeSocket");
 
@@ -53,12 +54,6 @@ export function wrapSocket(socket: Socket, tls?: TlsInfo): NodeConnection {
       return closed;
     },
   };
-}
-
-/** IPv4-mapped IPv6 addresses are reported as plain IPv4, as Envoy does. */
-export function normalizeAddress(address: string | undefined): string {
-  if (!address) return "";
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
 /** Reads until `minBytes` are buffered (or timeout / end), then puts the bytes back. */

@@ -10,7 +10,8 @@ import type {
   HttpResponse,
   ResponseHead,
 } from "../../proxy/http/types.ts";
-import { normalizeAddress, tlsInfoOf, wrapSocket } from "./connection.ts";
+import { normalizeAddress } from "../../proxy/runtime/bytes.ts";
+import { tlsInfoOf, wrapSocket } from "./connection.ts";
 import { type BodySink, PushedBody } from "./upstream-body.ts";
 
 /** Sockets asked to drain: their next response carries `connection: close`. */

@@ -3,7 +3,8 @@ import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "nod
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { DownstreamRequest, HeaderMap } from "../../proxy/http/types.ts";
-import { normalizeAddress, tlsInfoOf } from "./connection.ts";
+import { normalizeAddress } from "../../proxy/runtime/bytes.ts";
+import { tlsInfoOf } from "./connection.ts";
 
 export function toDownstreamRequest(
   stream: ServerHttp2Stream,

@@ -2,6 +2,7 @@
 import { connect } from "cloudflare:sockets";
 import type { Clock, Connection, ConnectOptions } from "../../proxy/runtime/types.ts";
 import { WeftError } from "../../proxy/errors.ts";
+import { concatBytes } from "../../proxy/runtime/bytes.ts";
 
 /** The shape of `connect` from cloudflare:sockets (injectable for tests). */
 export type SocketConnect = (
@@ -10,17 +11,6 @@ export type SocketConnect = (
 ) => Socket;
 
 const noop = () => {};
-
-function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
-}
 
 /** A socket as a core Connection, with peek() buffering what it read ahead for the first iteration. */
 export function wrapSocket(
@@ -82,12 +72,12 @@ export function wrapSocket(
       } finally {
         clock.clearTimeout(timer!);
       }
-      return concat(buffered, bufferedLength);
+      return concatBytes(buffered, bufferedLength);
     },
     readable: (async function* () {
       for (;;) {
         if (bufferedLength > 0) {
-          const chunk = concat(buffered, bufferedLength);
+          const chunk = concatBytes(buffered, bufferedLength);
           buffered = [];
           bufferedLength = 0;
           yield chunk;
