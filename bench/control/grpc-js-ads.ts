@@ -12,7 +12,13 @@ import {
   type DiscoveryRequest,
   DiscoveryRequestSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
-import { type LeanAdsClient, LeanAdsService, type LeanDeltaResponse, type LeanResponse } from "./lean-ads.ts";
+import {
+  type AdsStream,
+  type LeanAdsClient,
+  LeanAdsService,
+  type LeanDeltaResponse,
+  type LeanResponse,
+} from "./lean-ads.ts";
 
 const SERVICE = "/envoy.service.discovery.v3.AggregatedDiscoveryService";
 
@@ -36,47 +42,42 @@ export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOpt
     method: string,
     serialize: (r: Req) => Buffer,
     deserialize: (b: Buffer) => Res,
-    requests: AsyncIterable<Req>,
-    signal: AbortSignal,
-  ): AsyncIterable<Res> {
+    onResponse: (r: Res) => void,
+    onError: (err: unknown) => void,
+  ): AdsStream<Req> {
     const call = client.makeBidiStreamRequest(`${SERVICE}/${method}`, serialize, deserialize);
-    const cancel = () => call.cancel();
-    signal.addEventListener("abort", cancel, { once: true });
-    void (async () => {
-      try {
-        for await (const r of requests) call.write(r);
+    let closed = false;
+    call.on("data", onResponse);
+    call.on("error", (err) => {
+      if (!closed) onError(err);
+    });
+    return {
+      send: (r) => call.write(r),
+      close() {
+        closed = true;
         call.end();
-      } catch {
         call.cancel();
-      }
-    })();
-    return (async function* () {
-      try {
-        for await (const r of call) yield r as Res;
-      } finally {
-        signal.removeEventListener("abort", cancel);
-        call.cancel();
-      }
-    })();
+      },
+    };
   }
 
   const bytes = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   return {
-    streamAggregatedResources: (requests, { signal }) =>
+    openSotw: (onResponse, onError) =>
       open<DiscoveryRequest, LeanResponse>(
         "StreamAggregatedResources",
         (r) => bytes(toBinary(DiscoveryRequestSchema, r)),
         (b) => fromBinary(sotwOut, b) as unknown as LeanResponse,
-        requests,
-        signal,
+        onResponse,
+        onError,
       ),
-    deltaAggregatedResources: (requests, { signal }) =>
+    openDelta: (onResponse, onError) =>
       open<DeltaDiscoveryRequest, LeanDeltaResponse>(
         "DeltaAggregatedResources",
         (r) => bytes(toBinary(DeltaDiscoveryRequestSchema, r)),
         (b) => fromBinary(deltaOut, b) as unknown as LeanDeltaResponse,
-        requests,
-        signal,
+        onResponse,
+        onError,
       ),
   };
 }

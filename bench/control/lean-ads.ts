@@ -103,17 +103,86 @@ const registry = createFileRegistry(
 
 export const LeanAdsService: DescService = registry.getService(`${PKG}.AggregatedDiscoveryService`)!;
 
-export interface LeanAdsClient {
-  streamAggregatedResources(
-    requests: AsyncIterable<DiscoveryRequest>,
-    options: { signal: AbortSignal },
-  ): AsyncIterable<LeanResponse>;
-  deltaAggregatedResources(
-    requests: AsyncIterable<DeltaDiscoveryRequest>,
-    options: { signal: AbortSignal },
-  ): AsyncIterable<LeanDeltaResponse>;
+/** One simulated proxy's ADS stream: requests go out with `send`, responses reach the handler it was opened with. */
+export interface AdsStream<Req> {
+  send(request: Req): void;
+  close(): void;
 }
 
+/** Opens ADS streams; `onResponse` is called for each response as it is read (no async iteration per message). */
+export interface LeanAdsClient {
+  openSotw(
+    onResponse: (r: LeanResponse) => void,
+    onError: (err: unknown) => void,
+  ): AdsStream<DiscoveryRequest>;
+  openDelta(
+    onResponse: (r: LeanDeltaResponse) => void,
+    onError: (err: unknown) => void,
+  ): AdsStream<DeltaDiscoveryRequest>;
+}
+
+/** The same streams over Connect's client (its API is async iterables: a pushable feeds the requests). */
 export function createLeanAdsClient(transport: Transport): LeanAdsClient {
-  return createClient(LeanAdsService, transport) as unknown as LeanAdsClient;
+  const client = createClient(LeanAdsService, transport) as unknown as {
+    streamAggregatedResources(
+      requests: AsyncIterable<DiscoveryRequest>,
+      options: { signal: AbortSignal },
+    ): AsyncIterable<LeanResponse>;
+    deltaAggregatedResources(
+      requests: AsyncIterable<DeltaDiscoveryRequest>,
+      options: { signal: AbortSignal },
+    ): AsyncIterable<LeanDeltaResponse>;
+  };
+  function open<Req, Res>(
+    call: (requests: AsyncIterable<Req>, options: { signal: AbortSignal }) => AsyncIterable<Res>,
+    onResponse: (r: Res) => void,
+    onError: (err: unknown) => void,
+  ): AdsStream<Req> {
+    const requests = createPushable<Req>();
+    const abort = new AbortController();
+    void (async () => {
+      try {
+        for await (const r of call(requests, { signal: abort.signal })) onResponse(r);
+      } catch (err) {
+        if (!abort.signal.aborted) onError(err);
+      }
+    })();
+    return {
+      send: (r) => requests.push(r),
+      close() {
+        requests.end();
+        abort.abort();
+      },
+    };
+  }
+  return {
+    openSotw: (onResponse, onError) => open(client.streamAggregatedResources, onResponse, onError),
+    openDelta: (onResponse, onError) => open(client.deltaAggregatedResources, onResponse, onError),
+  };
+}
+
+/** An AsyncIterable of requests that the proxy pushes into as responses arrive. */
+function createPushable<T>(): AsyncIterable<T> & { push(item: T): void; end(): void } {
+  const items: T[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  return {
+    push(item) {
+      items.push(item);
+      wake?.();
+      wake = undefined;
+    },
+    end() {
+      ended = true;
+      wake?.();
+      wake = undefined;
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        while (items.length > 0) yield items.shift()!;
+        if (ended) return;
+        await new Promise<void>((resolve) => wake = resolve);
+      }
+    },
+  };
 }

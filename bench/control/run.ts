@@ -1,7 +1,7 @@
 // `npm run bench:control`: 1,000 services × 10 endpoints, 500 simulated sidecars over SotW then delta ADS.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { markdownProfile, summarizeProfile } from "../lib/cpu-profile.ts";
@@ -152,9 +152,11 @@ if (profileDir) {
 }
 console.log(out.join("\n"));
 
+// --out is relative to bench/results unless absolute.
+const outFile = resolve(resultsDir, values.out ?? "control-latest.json");
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
-  join(resultsDir, values.out ?? "control-latest.json"),
+  outFile,
   `${
     JSON.stringify(
       {
@@ -172,4 +174,4 @@ writeFileSync(
     )
   }\n`,
 );
-log(`wrote ${join(resultsDir, values.out ?? "control-latest.json")}`);
+log(`wrote ${outFile}`);

@@ -55,37 +55,6 @@ export function nodeOf(spec: ProxySpec): Node {
   });
 }
 
-/** An AsyncIterable of requests that the proxy pushes into as responses arrive. */
-export interface Pushable<T> extends AsyncIterable<T> {
-  push(item: T): void;
-  end(): void;
-}
-
-export function createPushable<T>(): Pushable<T> {
-  const items: T[] = [];
-  let wake: (() => void) | undefined;
-  let ended = false;
-  return {
-    push(item) {
-      items.push(item);
-      wake?.();
-      wake = undefined;
-    },
-    end() {
-      ended = true;
-      wake?.();
-      wake = undefined;
-    },
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        while (items.length > 0) yield items.shift()!;
-        if (ended) return;
-        await new Promise<void>((resolve) => wake = resolve);
-      }
-    },
-  };
-}
-
 export function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   if (a.size !== b.size) return false;
   for (const x of a) if (!b.has(x)) return false;

@@ -1,12 +1,9 @@
 // A simulated sidecar on a delta ADS stream: CDS+LDS wildcard, EDS/RDS subscribed by name as clusters and listeners arrive.
 import { create } from "@bufbuild/protobuf";
-import {
-  type DeltaDiscoveryRequest,
-  DeltaDiscoveryRequestSchema,
-} from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { DeltaDiscoveryRequestSchema } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import type { LeanAdsClient, LeanDeltaResponse } from "./lean-ads.ts";
 import type { ProxySpec } from "./layout.ts";
-import { CDS, createPushable, EDS, LDS, nodeOf, RDS, type SimContext, type SimProxy } from "./sim-common.ts";
+import { CDS, EDS, LDS, nodeOf, RDS, type SimContext, type SimProxy } from "./sim-common.ts";
 import {
   clusterEdsName,
   type DeltaResource,
@@ -29,25 +26,54 @@ export function startDeltaProxy(
   client: LeanAdsClient,
   ctx: SimContext,
 ): SimProxy {
-  const requests = createPushable<DeltaDiscoveryRequest>();
-  const abort = new AbortController();
+  const stream = client.openDelta(handle, (err) => ctx.onError(index, err));
   const states = new Map<string, TypeState>();
   for (const t of [CDS, EDS, LDS, RDS]) {
     states.set(t, { subscribed: new Set(), have: new Set(), answered: false });
   }
   /** Cluster → its EDS name; listener → its RDS names (what EDS and RDS subscriptions derive from). */
-  const edsOf = new Map<string, string>();
-  const rdsOf = new Map<string, string[]>();
+  const edsOf = new Map<string, readonly string[]>();
+  const rdsOf = new Map<string, readonly string[]>();
+  /** How many clusters (listeners) refer to each subscribed EDS (RDS) name. */
+  const refs = new Map<string, Map<string, number>>([[EDS, new Map()], [RDS, new Map()]]);
   let full = false;
 
   const send = (init: Parameters<typeof create<typeof DeltaDiscoveryRequestSchema>>[1]) =>
-    requests.push(create(DeltaDiscoveryRequestSchema, init));
+    stream.send(create(DeltaDiscoveryRequestSchema, init));
 
-  /** Brings an EDS or RDS subscription to `wanted` with one request of (un)subscribes. */
-  const subscribe = (typeUrl: string, wanted: ReadonlySet<string>) => {
+  /**
+   * Points each owner (cluster or listener) at its new names (none: it is gone) and sends one request with the
+   * (un)subscribes that causes — work in proportion to the response, not to everything subscribed so far.
+   */
+  const follow = (
+    typeUrl: string,
+    by: Map<string, readonly string[]>,
+    changes: Iterable<readonly [owner: string, names: readonly string[]]>,
+  ) => {
+    const count = refs.get(typeUrl)!;
     const st = states.get(typeUrl)!;
-    const add = [...wanted].filter((n) => !st.subscribed.has(n));
-    const drop = [...st.subscribed].filter((n) => !wanted.has(n));
+    let add: string[] = [];
+    let drop: string[] = [];
+    for (const [owner, names] of changes) {
+      for (const n of names) {
+        const c = count.get(n) ?? 0;
+        count.set(n, c + 1);
+        if (c === 0) add.push(n);
+      }
+      for (const n of by.get(owner) ?? []) {
+        const c = count.get(n)! - 1;
+        if (c > 0) count.set(n, c);
+        else {
+          count.delete(n);
+          drop.push(n);
+        }
+      }
+      if (names.length === 0) by.delete(owner);
+      else by.set(owner, names);
+    }
+    // A name one owner let go of and another took up in the same response stays as it was.
+    add = add.filter((n) => count.has(n) && !st.subscribed.has(n));
+    drop = drop.filter((n) => !count.has(n) && st.subscribed.has(n));
     if (add.length === 0 && drop.length === 0) return;
     for (const n of add) st.subscribed.add(n);
     for (const n of drop) {
@@ -56,6 +82,8 @@ export function startDeltaProxy(
     }
     send({ typeUrl, resourceNamesSubscribe: add, resourceNamesUnsubscribe: drop });
   };
+  const none: readonly string[] = [];
+  const removed = (names: readonly string[]) => names.map((n) => [n, none] as const);
 
   function handle(r: LeanDeltaResponse): void {
     const st = states.get(r.typeUrl);
@@ -73,17 +101,18 @@ export function startDeltaProxy(
     send({ typeUrl: r.typeUrl, responseNonce: r.nonce }); // the ACK
     stats.acks += 1;
     if (r.typeUrl === CDS) {
-      for (const res of resources) {
-        const eds = clusterEdsName(deltaValue(res)).eds;
-        if (eds === undefined) edsOf.delete(res.name);
-        else edsOf.set(res.name, eds);
-      }
-      for (const name of r.removedResources) edsOf.delete(name);
-      subscribe(EDS, new Set(edsOf.values()));
+      follow(EDS, edsOf, [
+        ...resources.map((res) => {
+          const eds = clusterEdsName(deltaValue(res)).eds;
+          return [res.name, eds === undefined ? none : [eds]] as const;
+        }),
+        ...removed(r.removedResources),
+      ]);
     } else if (r.typeUrl === LDS) {
-      for (const res of resources) rdsOf.set(res.name, listenerRouteNames(deltaValue(res)));
-      for (const name of r.removedResources) rdsOf.delete(name);
-      subscribe(RDS, new Set([...rdsOf.values()].flat()));
+      follow(RDS, rdsOf, [
+        ...resources.map((res) => [res.name, listenerRouteNames(deltaValue(res))] as const),
+        ...removed(r.removedResources),
+      ]);
     } else if (r.typeUrl === EDS) checkWatch(resources);
     if (!full && isFull()) {
       full = true;
@@ -115,17 +144,5 @@ export function startDeltaProxy(
 
   send({ node: nodeOf(spec), typeUrl: CDS });
   send({ typeUrl: LDS });
-  void (async () => {
-    try {
-      for await (const r of client.deltaAggregatedResources(requests, { signal: abort.signal })) handle(r);
-    } catch (err) {
-      if (!abort.signal.aborted) ctx.onError(index, err);
-    }
-  })();
-  return {
-    close() {
-      requests.end();
-      abort.abort();
-    },
-  };
+  return { close: () => stream.close() };
 }

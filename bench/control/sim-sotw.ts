@@ -1,12 +1,9 @@
 // A simulated sidecar on a state-of-the-world ADS stream: CDS+LDS wildcard, EDS/RDS by name, ACKs every response.
 import { create } from "@bufbuild/protobuf";
-import {
-  type DiscoveryRequest,
-  DiscoveryRequestSchema,
-} from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { DiscoveryRequestSchema } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import type { LeanAdsClient, LeanResponse } from "./lean-ads.ts";
 import type { ProxySpec } from "./layout.ts";
-import { CDS, createPushable, EDS, LDS, nodeOf, RDS, type SimContext, type SimProxy } from "./sim-common.ts";
+import { CDS, EDS, LDS, nodeOf, RDS, type SimContext, type SimProxy } from "./sim-common.ts";
 import { anyValue, clusterEdsName, listenerRouteNames, loadAssignmentHas, resourceName } from "./wire.ts";
 
 interface TypeState {
@@ -26,8 +23,7 @@ export function startSotwProxy(
   client: LeanAdsClient,
   ctx: SimContext,
 ): SimProxy {
-  const requests = createPushable<DiscoveryRequest>();
-  const abort = new AbortController();
+  const stream = client.openSotw(handle, (err) => ctx.onError(index, err));
   const states = new Map<string, TypeState>();
   for (const t of [CDS, EDS, LDS, RDS]) {
     states.set(t, { names: [], version: "", nonce: "", acked: false, complete: t === CDS || t === LDS });
@@ -35,7 +31,7 @@ export function startSotwProxy(
   let full = false;
 
   const send = (typeUrl: string, st: TypeState, withNode = false) =>
-    requests.push(create(DiscoveryRequestSchema, {
+    stream.send(create(DiscoveryRequestSchema, {
       typeUrl,
       versionInfo: st.version,
       responseNonce: st.nonce,
@@ -101,17 +97,5 @@ export function startSotwProxy(
 
   send(CDS, states.get(CDS)!, true);
   send(LDS, states.get(LDS)!);
-  void (async () => {
-    try {
-      for await (const r of client.streamAggregatedResources(requests, { signal: abort.signal })) handle(r);
-    } catch (err) {
-      if (!abort.signal.aborted) ctx.onError(index, err);
-    }
-  })();
-  return {
-    close() {
-      requests.end();
-      abort.abort();
-    },
-  };
+  return { close: () => stream.close() };
 }
