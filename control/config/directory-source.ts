@@ -31,6 +31,8 @@ export function isConfigPath(dir: string, path: string): boolean {
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Milliseconds, monotonic; default `performance.now()`. */
+  now?(): number;
 }
 
 export interface DirectorySourceOptions {
@@ -39,7 +41,11 @@ export interface DirectorySourceOptions {
   readonly store: ConfigStore;
   /** One line per message; defaults to console.log. */
   readonly log?: (line: string) => void;
-  /** How long to wait for a burst of changes to settle before reloading (default 50 ms). */
+  /**
+   * How long a file may take to be written (default 50 ms). A change is read at once; a read that finds errors
+   * this soon after a change may have caught a file half-written, so its errors are reported only if a read
+   * after the settle time still finds them.
+   */
   readonly settleMs?: number;
   readonly timers?: Timers;
   /** Called on each watcher event, before the reload it leads to (the start of a change, for debouncing). */
@@ -64,6 +70,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
     clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
   };
+  const now = () => options.timers?.now?.() ?? performance.now();
   let stopWatching: (() => void) | undefined;
   let timer: unknown;
   let running: Promise<readonly ConfigProblem[]> | undefined;
@@ -74,6 +81,11 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
   let fullRead = true;
   const changedPaths = new Set<string>();
   const waiters: (() => void)[] = [];
+  /** When the watcher last reported a change (-Infinity: never). */
+  let lastChangeAt = -Infinity;
+  /** A rejected read too soon after a change to tell a broken file from a half-written one: not reported yet. */
+  let heldBack = false;
+  const settling = () => now() - lastChangeAt < settleMs;
 
   // Problems name files relative to the directory ("networking/reviews.yaml"); "./cfg/" and "cfg" are the same.
   const prefixes = [`${dir.replace(/\/+$/, "")}/`, `${dir.replace(/^\.\//, "").replace(/\/+$/, "")}/`];
@@ -116,7 +128,10 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     let files: ConfigFile[];
     try {
       const read = await readChanged();
-      if (read === undefined) return store.problems();
+      if (read === undefined) {
+        if (heldBack && !settling()) report(store.problems(), store.version, texts.size);
+        return store.problems();
+      }
       texts = read;
       files = [...texts].map(([path, text]) => ({ file: displayName(path), text }));
     } catch (err) {
@@ -133,6 +148,13 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     }
     const before = store.version;
     const problems = store.replaceAll(files);
+    heldBack = hasErrors(problems) && settling();
+    if (!heldBack) report(problems, before, files.length);
+    return problems;
+  }
+
+  function report(problems: readonly ConfigProblem[], before: number, fileCount: number): void {
+    heldBack = false;
     for (const p of problems) log(formatProblem(p));
     if (hasErrors(problems)) {
       const errors = problems.filter((p) => p.severity === "error").length;
@@ -142,11 +164,8 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
         }); keeping config version ${store.version}`,
       );
     } else if (store.version !== before) {
-      log(
-        `config version ${store.version}: ${store.all().length} objects from ${files.length} files in ${dir}`,
-      );
+      log(`config version ${store.version}: ${store.all().length} objects from ${fileCount} files in ${dir}`);
     }
-    return problems;
   }
 
   function reload(): Promise<readonly ConfigProblem[]> {
@@ -158,7 +177,11 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
       running = undefined;
       if (dirty && !stopped) {
         dirty = false;
-        arm();
+        arm(0);
+      } else if (heldBack && !stopped) {
+        // Read everything again once the file has had time to be written; that read reports what it finds.
+        fullRead = true;
+        arm(Math.max(0, lastChangeAt + settleMs - now()));
       } else if (timer === undefined) {
         for (const w of waiters.splice(0)) w();
       }
@@ -166,22 +189,27 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     return running;
   }
 
-  /** A watcher event: remembers what changed and (re)starts the settle timer. */
+  /**
+   * A watcher event: remembers what changed and reads it on the next turn of the event loop (events of one
+   * write arrive together and make one read; a reload already running reads again when it is done).
+   */
   function schedule(path?: string): void {
     if (stopped) return;
     options.onChangeSeen?.();
+    lastChangeAt = now();
     if (path === undefined || !isConfigPath(dir, path)) fullRead = true;
     else changedPaths.add(path);
-    arm();
+    if (running) dirty = true;
+    else arm(0);
   }
 
-  function arm(): void {
+  function arm(ms: number): void {
     if (stopped) return;
     if (timer !== undefined) timers.clearTimeout(timer);
     timer = timers.setTimeout(() => {
       timer = undefined;
       void reload();
-    }, settleMs);
+    }, ms);
   }
 
   return {

@@ -105,55 +105,54 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
     end();
   })();
 
-  /** Each response holds a send slot (when the server has a limiter) until Connect asks for the next. */
-  async function* limited(responses: Res[]): AsyncGenerator<Res> {
-    for (const response of responses) {
-      const release = await config.sendLimiter?.acquire();
-      try {
-        yield response;
-      } finally {
-        release?.();
-      }
-    }
-  }
-
   let stream: (StreamContext & { snapshot: Snapshot | undefined }) | undefined;
   let unwatch: (() => void) | undefined;
   try {
     while (!signal.aborted) {
       const event = await queue.next();
       if (event.kind === "end") return;
+      let responses: Res[];
       if (event.kind === "snapshot") {
         if (!stream) continue;
         stream.snapshot = event.snapshot;
-        yield* limited(protocol.onSnapshot(stream, event.at));
-        continue;
-      }
-      if (!stream) {
-        const node = event.request.node;
-        if (!node) {
-          throw new ConnectError(
-            "the first request on an ADS stream must carry the node",
-            Code.InvalidArgument,
-          );
+        responses = protocol.onSnapshot(stream, event.at);
+      } else {
+        if (!stream) {
+          const node = event.request.node;
+          if (!node) {
+            throw new ConnectError(
+              "the first request on an ADS stream must carry the node",
+              Code.InvalidArgument,
+            );
+          }
+          const identity = parseProxyIdentity(node);
+          let nonce = 0;
+          stream = {
+            connectionId: `${identity.id}-${connectionSeq()}`,
+            identity,
+            snapshot: undefined,
+            nextNonce: () => String(++nonce),
+          };
+          config.status.proxyConnected(stream.connectionId, identity, kind);
+          config.provider.onProxyConnected?.(identity, node);
+          unwatch = config.cache.watch(identity.id, (snapshot) => {
+            queue.push({ kind: "snapshot", snapshot, at: config.status.currentChangeAt() ?? config.now() });
+          });
+          stream.snapshot = (await config.provider.snapshotFor(identity, node)) ??
+            config.cache.get(identity.id);
         }
-        const identity = parseProxyIdentity(node);
-        let nonce = 0;
-        stream = {
-          connectionId: `${identity.id}-${connectionSeq()}`,
-          identity,
-          snapshot: undefined,
-          nextNonce: () => String(++nonce),
-        };
-        config.status.proxyConnected(stream.connectionId, identity, kind);
-        config.provider.onProxyConnected?.(identity, node);
-        unwatch = config.cache.watch(identity.id, (snapshot) => {
-          queue.push({ kind: "snapshot", snapshot, at: config.status.currentChangeAt() ?? config.now() });
-        });
-        stream.snapshot = (await config.provider.snapshotFor(identity, node)) ??
-          config.cache.get(identity.id);
+        responses = protocol.onRequest(event.request, stream, event.at);
       }
-      yield* limited(protocol.onRequest(event.request, stream, event.at));
+      // Each response holds a send slot (when the server has a limiter) until Connect asks for the next. Most
+      // requests are ACKs that need no response: no slot, no generator.
+      for (const response of responses) {
+        const release = await config.sendLimiter?.acquire();
+        try {
+          yield response;
+        } finally {
+          release?.();
+        }
+      }
     }
   } finally {
     signal.removeEventListener("abort", end);

@@ -47,6 +47,7 @@ function manualTimers() {
   const timers: Timers = {
     setTimeout: (fn, ms) => (pending = { fn, at: now + ms }),
     clearTimeout: () => (pending = undefined),
+    now: () => now,
   };
   return {
     timers,
@@ -62,7 +63,7 @@ function manualTimers() {
 }
 
 describe("createDirectorySource", () => {
-  it("loads once, coalesces a burst of changes into one reload, and keeps the last good config on errors", async () => {
+  it("loads once, reads a burst of changes once, at once, and keeps the last good config on errors", async () => {
     const files = new Map([["/cfg/reviews.yaml", vs("v1")]]);
     const mem = memoryFs(files);
     const clock = manualTimers();
@@ -79,25 +80,51 @@ describe("createDirectorySource", () => {
     expect(store.version).toBe(1);
     expect(lines).toEqual(["config version 1: 1 objects from 1 files in /cfg"]);
 
+    // The events of one write arrive together: one read, on the next turn of the event loop, not after a delay.
     files.set("/cfg/reviews.yaml", vs("v2"));
     for (let i = 0; i < 5; i++) mem.change();
-    clock.advance(49);
     expect(mem.lists()).toBe(1);
-    clock.advance(1);
+    clock.advance(0);
     await source.idle();
     expect(mem.lists()).toBe(2);
     expect(store.version).toBe(2);
     expect(store.get("VirtualService", "default", "reviews")?.spec.http?.[0].route?.[0].destination.subset)
       .toBe("v2");
 
+    // Caught half-written: the read's errors are held back for the settle time; the finished write is accepted
+    // and nothing was reported in between.
+    const full = vs("v3");
+    files.set("/cfg/reviews.yaml", full.slice(0, full.indexOf("destination:") + 6));
+    mem.change();
+    clock.advance(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.version).toBe(2);
+    expect(store.problems().some((p) => p.severity === "error")).toBe(true);
+    expect(lines).toHaveLength(2);
+    clock.advance(20);
+    files.set("/cfg/reviews.yaml", full);
+    mem.change();
+    clock.advance(0);
+    await source.idle();
+    expect(store.version).toBe(3);
+    expect(lines).toEqual([
+      "config version 1: 1 objects from 1 files in /cfg",
+      "config version 2: 1 objects from 1 files in /cfg",
+      "config version 3: 1 objects from 1 files in /cfg",
+    ]);
+
+    // Still wrong once the settle time has passed: reported, and the last good config stays.
     files.set("/cfg/reviews.yaml", vs("Bad_Subset"));
     mem.change();
+    clock.advance(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toHaveLength(3);
     clock.advance(50);
     await source.idle();
-    expect(store.version).toBe(2);
+    expect(store.version).toBe(3);
     expect(lines.slice(-2)).toEqual([
       `reviews.yaml:12: VirtualService default/reviews: spec.http[0].route[0].destination.subset: subset name "Bad_Subset" is invalid`,
-      "config in /cfg rejected (1 error); keeping config version 2",
+      "config in /cfg rejected (1 error); keeping config version 3",
     ]);
     source.stop();
   });
