@@ -7,9 +7,14 @@ import { type MeshShape, proxySpec } from "./layout.ts";
 import type { ChangeWatch, SimContext, SimProxy, SimStats } from "./sim-common.ts";
 import { startDeltaProxy } from "./sim-delta.ts";
 import { startSotwProxy } from "./sim-sotw.ts";
+import { installProfileToggle } from "./profile-toggle.ts";
 import { useNodeTextEncoding } from "../../adapters/node/protobuf-text-encoding.ts";
 
 useNodeTextEncoding(); // the simulated proxies encode 600,000 EDS names in their subscriptions
+// BENCH_CONTROL_PROFILE=<file> with BENCH_CONTROL_PROFILE_PROC=clients profiles this process (profile-toggle.ts).
+if (process.env.BENCH_CONTROL_PROFILE && process.env.BENCH_CONTROL_PROFILE_PROC === "clients") {
+  installProfileToggle(process.env.BENCH_CONTROL_PROFILE);
+}
 
 export type ClientCommand =
   | {

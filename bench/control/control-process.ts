@@ -1,8 +1,7 @@
 // The control plane under test, in its own process: startNodeControlPlane plus timing events on stdout ("@@ {json}").
-import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector";
 import { parseArgs } from "node:util";
 import { startNodeControlPlane } from "../../adapters/node/start-control.ts";
+import { installProfileToggle } from "./profile-toggle.ts";
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across the benchmark's processes. */
 const wall = () => performance.timeOrigin + performance.now();
@@ -68,32 +67,10 @@ emit({
   services: cp.pushContext().services.length,
 });
 
-// BENCH_CONTROL_PROFILE=<file>: SIGUSR1 starts a CPU profile (a file name ending in .heapprofile: allocation
-// sampling), the next SIGUSR1 writes it; the runner sends them around the phase part BENCH_CONTROL_PROFILE_PART names.
+// BENCH_CONTROL_PROFILE=<file> (with BENCH_CONTROL_PROFILE_PROC=control, the default): see profile-toggle.ts.
 const profileFile = process.env.BENCH_CONTROL_PROFILE;
-const heapProfile = profileFile?.endsWith(".heapprofile");
-const inspector = profileFile ? new Session() : undefined;
-let profiling = false;
-if (inspector) {
-  inspector.connect();
-  process.on("SIGUSR1", () => {
-    if (!profiling) {
-      profiling = true;
-      if (heapProfile) {
-        inspector.post("HeapProfiler.startSampling", {
-          samplingInterval: 16384,
-          includeObjectsCollectedByMajorGC: true,
-          includeObjectsCollectedByMinorGC: true,
-        });
-      } else inspector.post("Profiler.enable", () => inspector.post("Profiler.start"));
-      return;
-    }
-    profiling = false;
-    inspector.post(heapProfile ? "HeapProfiler.stopSampling" : "Profiler.stop", (err, result) => {
-      const profile = (result as { profile?: unknown } | undefined)?.profile;
-      if (!err && profile) writeFileSync(profileFile!, JSON.stringify(profile));
-    });
-  });
+if (profileFile && (process.env.BENCH_CONTROL_PROFILE_PROC ?? "control") === "control") {
+  installProfileToggle(profileFile, { survivors: Boolean(process.env.BENCH_CONTROL_PROFILE_SURVIVORS) });
 }
 
 // The runner's "how much is live?": a full GC (node --expose-gc), then the numbers.

@@ -66,6 +66,8 @@ export interface PhaseResult {
     readonly totalS: number;
   };
   readonly clientCpuS: number;
+  /** The simulated proxies' CPU over the endpoint changes (their share of each change's critical path). */
+  readonly clientCpuChangesS: number;
   readonly rssMb: number;
   readonly hwmMb: number;
   /** process.memoryUsage() of the control plane after a full GC at the end of the phase, MB. */
@@ -116,11 +118,13 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     log(`control plane up in ${(ready.startupMs / 1000).toFixed(2)} s (pid ${control.pid})`);
     await clients.next((e) => e.ev === "ready", 30_000);
     const clientCpuReady = cpuMicros(clients.pid);
-    // BENCH_CONTROL_PROFILE (see control-process.ts): the first push (default) or the changes.
+    // BENCH_CONTROL_PROFILE (see profile-toggle.ts): the first push (default) or the changes, of the control
+    // plane (default) or of the simulated proxies (BENCH_CONTROL_PROFILE_PROC=clients).
     const profilePart = process.env.BENCH_CONTROL_PROFILE
       ? process.env.BENCH_CONTROL_PROFILE_PART ?? "first"
       : "";
-    if (profilePart === "first") control.process.kill("SIGUSR1");
+    const profiled = process.env.BENCH_CONTROL_PROFILE_PROC === "clients" ? clients : control;
+    if (profilePart === "first") profiled.process.kill("SIGUSR1");
     const send = (cmd: ClientCommand) => clients.process.send(cmd);
     send({
       op: "connect",
@@ -133,7 +137,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     });
     const full = await clients.next<Extract<ClientEvent, { ev: "full" }>>((e) => e.ev === "full", 620_000);
     const cpuFull = cpuMicros(control.pid);
-    if (profilePart === "first") control.process.kill("SIGUSR1");
+    if (profilePart === "first") profiled.process.kill("SIGUSR1");
     const clientCpuFirstPush = (cpuMicros(clients.pid) - clientCpuReady) / 1e6;
     const firstPushMs = full.fullMs.at(-1) ?? Number.NaN;
     // Which side was busy: when the simulator's CPU is close to the wall time, it, not the control plane, set it.
@@ -146,7 +150,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     let errors = full.stats.errors;
     await sleep(1000);
     const cpuChangesStart = cpuMicros(control.pid);
-    if (profilePart === "changes") control.process.kill("SIGUSR1");
+    const clientCpuChangesStart = cpuMicros(clients.pid);
+    if (profilePart === "changes") profiled.process.kill("SIGUSR1");
     const changes: ChangeResult[] = [];
     for (let c = 0; c < o.changes; c++) {
       const service = (c * 97 + 13) % shape.services;
@@ -195,7 +200,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       await sleep(300 + o.quietMs);
     }
     const cpuEnd = cpuMicros(control.pid);
-    if (profilePart === "changes") control.process.kill("SIGUSR1");
+    const clientCpuChangesS = (cpuMicros(clients.pid) - clientCpuChangesStart) / 1e6;
+    if (profilePart === "changes") profiled.process.kill("SIGUSR1");
     const mem = memoryMb(control.pid);
     // Then what is live: the control plane runs a full GC and reports (after the CPU and RSS readings).
     control.process.kill("SIGUSR2");
@@ -225,6 +231,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
         totalS: cpuEnd / 1e6,
       },
       clientCpuS,
+      clientCpuChangesS,
       rssMb: mem.rssMb,
       hwmMb: mem.hwmMb,
       live,

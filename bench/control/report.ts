@@ -51,7 +51,7 @@ export function markdownReport(phases: readonly PhaseResult[]): string {
 /** Cost: CPU seconds (utime+stime) of both processes, and the control plane's memory. */
 export function markdownCost(phases: readonly PhaseResult[]): string {
   const lines = [
-    "| ADS | quiet ms | control CPU s: startup / first push / per change | proxies' CPU s (whole phase) | first push MB sent | RSS now (peak) MB | live after GC: heap / array buffers MB |",
+    "| ADS | quiet ms | control CPU s: startup / first push / per change | proxies' CPU s: phase / per change | first push MB sent | RSS now (peak) MB | live after GC: heap / array buffers MB |",
     "|---|---|---|---|---|---|---|",
   ];
   for (const p of phases) {
@@ -59,9 +59,11 @@ export function markdownCost(phases: readonly PhaseResult[]): string {
     lines.push(
       `| ${p.mode} | ${p.quietMs} | ${p.cpu.startupS.toFixed(1)} / ${p.cpu.firstPushS.toFixed(1)} / ${
         Number.isNaN(perChange) ? "–" : perChange.toFixed(2)
-      } | ${p.clientCpuS.toFixed(1)} | ${mb(p.firstPushResourceBytes / 1e6)} | ${mb(p.rssMb)} (${
-        mb(p.hwmMb)
-      }) | ${mb(p.live.heapUsed)} / ${mb(p.live.arrayBuffers)} |`,
+      } | ${p.clientCpuS.toFixed(1)} / ${
+        Number.isNaN(perChange) ? "–" : (p.clientCpuChangesS / p.changes.length).toFixed(2)
+      } | ${mb(p.firstPushResourceBytes / 1e6)} | ${mb(p.rssMb)} (${mb(p.hwmMb)}) | ${
+        mb(p.live.heapUsed)
+      } / ${mb(p.live.arrayBuffers)} |`,
     );
   }
   return lines.join("\n");

@@ -101,7 +101,7 @@ for (let i = 0; i < Number(values.pushes ?? 2); i++) {
   const reloadMs = performance.now() - t0;
   const [, pushMs, cpuMs] = await time(() => cp.pipeline.flush());
   console.log(
-    `endpoint edit: reload ${reloadMs.toFixed(0)} ms (incl. 50 ms settle), push ${pushMs.toFixed(0)} ms, ` +
+    `endpoint edit: write → new push context ${reloadMs.toFixed(0)} ms, push ${pushMs.toFixed(0)} ms, ` +
       `CPU ${cpuMs.toFixed(0)} ms (${(cpuMs / shape.proxies).toFixed(2)} ms CPU per proxy)`,
   );
 }
