@@ -92,7 +92,13 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const warned = new Set<string>();
   let push: PushContext | undefined;
 
-  const pushContext = () => push ??= pushContextFromRegistry(registry, store.all(), { domainSuffix });
+  /** The last push context built: the next one starts from its instance index. */
+  let previousPush: PushContext | undefined;
+  const pushContext = () =>
+    push ??= previousPush = pushContextFromRegistry(registry, store.all(), {
+      domainSuffix,
+      previous: previousPush,
+    });
   // Until one config load succeeds nothing is published: a control plane restarted with broken config
   // must not push an empty snapshot that would make every reconnecting proxy drop its routes.
   let loaded = false;

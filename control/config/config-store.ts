@@ -51,6 +51,14 @@ interface CheckedEntry {
 }
 
 const json = new WeakMap<ConfigObject, string>();
+const keys = new WeakMap<ConfigObject, string>();
+
+/** "kind/namespace/name", made once per object (a reload meets every unchanged object again). */
+function keyOf(o: ConfigObject): string {
+  let key = keys.get(o);
+  if (key === undefined) keys.set(o, key = `${o.kind}/${o.namespace}/${o.name}`);
+  return key;
+}
 
 /** An object's JSON; objects come from the per-file cache and are frozen once accepted, so it is kept. */
 function jsonOf(o: ConfigObject): string {
@@ -126,7 +134,7 @@ export function duplicateProblems(objects: readonly ConfigObject[]): ConfigProbl
   const seen = new Map<string, ConfigObject>();
   const problems: ConfigProblem[] = [];
   for (const o of objects) {
-    const key = `${o.kind}/${o.namespace}/${o.name}`;
+    const key = keyOf(o);
     const first = seen.get(key);
     if (first === undefined) {
       seen.set(key, o);
@@ -147,10 +155,12 @@ export function duplicateProblems(objects: readonly ConfigObject[]): ConfigProbl
   return problems;
 }
 
+/** By kind, namespace, name (field by field: "/" in a key would sort before a longer kind's letters). */
 function sortObjects(objects: readonly ConfigObject[]): ConfigObject[] {
-  const keyed = objects.map((o) => ({ o, key: `${o.kind}\u0000${o.namespace}\u0000${o.name}` }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((k) => k.o);
+  const by = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...objects].sort((a, b) =>
+    by(a.kind, b.kind) || by(a.namespace, b.namespace) || by(a.name, b.name)
+  );
 }
 
 function createSnapshot(objects: readonly ConfigObject[], version: number): ConfigSnapshot {
@@ -161,7 +171,7 @@ function createSnapshot(objects: readonly ConfigObject[], version: number): Conf
     const list = byKind.get(o.kind) ?? [];
     list.push(frozen);
     byKind.set(o.kind, list);
-    byKey.set(`${o.kind}/${o.namespace}/${o.name}`, frozen);
+    byKey.set(keyOf(o), frozen);
   }
   const all = Object.freeze([...byKey.values()]);
   return Object.freeze({

@@ -5,6 +5,7 @@ import { type Labels, matchesSelector } from "../registry/labels.ts";
 import type { ServiceRegistry } from "../registry/types.ts";
 import { selectDestinationRule } from "./destination-rules.ts";
 import { resolveHost } from "./hosts.ts";
+import { indexInstances, type InstanceIndex } from "./instance-index.ts";
 import { createSidecarScope, selectSidecar, type SidecarScope } from "./sidecar-scope.ts";
 import {
   boundGateways,
@@ -20,7 +21,14 @@ import {
 
 export interface PushContextInput {
   readonly services: readonly Service[];
-  readonly instances: readonly ServiceInstance[];
+  /** Every instance (or `instanceLists`). */
+  readonly instances?: readonly ServiceInstance[];
+  /**
+   * Instances by hostname, in hostname order: a list that is the same array as in `previous` keeps that context's
+   * index of it (an endpoint edit re-indexes one hostname, not the mesh).
+   */
+  readonly instanceLists?: ReadonlyMap<string, readonly ServiceInstance[]>;
+  readonly previous?: PushContext;
   readonly workloads?: readonly Workload[];
   /** Validated config objects; kinds other than VirtualService, DestinationRule, Gateway and Sidecar are ignored. */
   readonly config: readonly ConfigObject[];
@@ -63,15 +71,10 @@ export function createPushContext(input: PushContextInput): PushContext {
   const rootNamespace = input.rootNamespace ?? "istio-system";
   const services = Object.freeze([...input.services].sort((a, b) => compare(a.hostname, b.hostname)));
   const byHost = new Map(services.map((s) => [s.hostname, s]));
-  // hostname → service port → instances (no key string per instance: a push context indexes every instance).
-  const byHostPort = new Map<string, Map<number, ServiceInstance[]>>();
-  const byAddress = new Map<string, ServiceInstance[]>();
-  for (const i of input.instances) {
-    let ports = byHostPort.get(i.hostname);
-    if (ports === undefined) byHostPort.set(i.hostname, ports = new Map());
-    push(ports, i.servicePort, i);
-    push(byAddress, i.address, i);
-  }
+  const index = input.instanceLists !== undefined
+    ? indexInstances(input.instanceLists, input.previous && instanceIndexes.get(input.previous))
+    : flatIndex(input.instances ?? []);
+  const { byHostPort, byAddress } = index;
   const virtualServices = Object.freeze(
     KIND_ORDER(input.config, "VirtualService").map((o) => virtualServiceView(o, domainSuffix)),
   );
@@ -84,7 +87,7 @@ export function createPushContext(input: PushContextInput): PushContext {
   const sidecars = Object.freeze(KIND_ORDER(input.config, "Sidecar").map(sidecarView));
   const scopes = new Map<string, SidecarScope>();
 
-  return Object.freeze({
+  const context: PushContext = Object.freeze({
     domainSuffix,
     rootNamespace,
     services,
@@ -121,18 +124,46 @@ export function createPushContext(input: PushContextInput): PushContext {
       return scope;
     },
   });
+  instanceIndexes.set(context, index);
+  return context;
 }
 
-/** A push context over a registry's current services and instances. */
+/** Each push context's instance index, for the next context to start from. */
+const instanceIndexes = new WeakMap<PushContext, InstanceIndex>();
+
+/** The index of a flat instance list (addresses in input order). */
+function flatIndex(instances: readonly ServiceInstance[]): InstanceIndex {
+  const lists = new Map<string, ServiceInstance[]>();
+  const byHostPort = new Map<string, Map<number, ServiceInstance[]>>();
+  const byAddress = new Map<string, ServiceInstance[]>();
+  for (const i of instances) {
+    push(lists, i.hostname, i);
+    let ports = byHostPort.get(i.hostname);
+    if (ports === undefined) byHostPort.set(i.hostname, ports = new Map());
+    push(ports, i.servicePort, i);
+    push(byAddress, i.address, i);
+  }
+  return { lists, byHostPort, byAddress };
+}
+
+/** A push context over a registry's current services and instances, indexed from `previous` where unchanged. */
 export function pushContextFromRegistry(
-  registry: ServiceRegistry,
+  registry: ServiceRegistry & { instanceList?(hostname: string): readonly ServiceInstance[] },
   config: readonly ConfigObject[],
-  options: { readonly domainSuffix?: string; readonly rootNamespace?: string } = {},
+  options: {
+    readonly domainSuffix?: string;
+    readonly rootNamespace?: string;
+    readonly previous?: PushContext;
+  } = {},
 ): PushContext {
-  const services = registry.services();
+  const services = [...registry.services()].sort((a, b) => compare(a.hostname, b.hostname));
+  const instanceLists = new Map<string, readonly ServiceInstance[]>();
+  for (const s of services) {
+    instanceLists.set(s.hostname, registry.instanceList?.(s.hostname) ?? registry.instances(s.hostname));
+  }
   return createPushContext({
     services,
-    instances: services.flatMap((s) => registry.instances(s.hostname)),
+    instanceLists,
     workloads: registry.workloads(),
     config,
     ...options,

@@ -14,6 +14,8 @@ export interface AggregateRegistry extends ServiceRegistry {
   readonly registries: readonly ServiceRegistry[];
   /** Hostnames defined by two registries with different ports, at this moment. */
   conflicts(): RegistryConflict[];
+  /** A hostname's merged instances, frozen: the same array until an event names the hostname. */
+  instanceList(hostname: string): readonly ServiceInstance[];
 }
 
 interface Merged {
@@ -66,15 +68,18 @@ export function createAggregateRegistry(registries: readonly ServiceRegistry[]):
     return Object.freeze(sortInstances(out));
   }
 
+  function instanceList(hostname: string): readonly ServiceInstance[] {
+    let list = instancesByHost.get(hostname);
+    if (list === undefined) instancesByHost.set(hostname, list = mergeInstances(hostname));
+    return list;
+  }
+
   return {
     name: AGGREGATE_REGISTRY,
     registries: ordered,
     services: () => [...merged().services],
-    instances(hostname) {
-      let list = instancesByHost.get(hostname);
-      if (list === undefined) instancesByHost.set(hostname, list = mergeInstances(hostname));
-      return [...list];
-    },
+    instances: (hostname) => [...instanceList(hostname)],
+    instanceList,
     workloads() {
       const seen = new Set<string>();
       const out: Workload[] = [];

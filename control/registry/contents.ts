@@ -34,7 +34,9 @@ export function createConfigFedRegistry(
       const before = contents;
       contents = build(next);
       const changed = changedHostnames(before, contents);
-      const workloadsChanged = JSON.stringify(before.workloads) !== JSON.stringify(contents.workloads);
+      // Registries hand out the same workloads array while nothing about them changed.
+      const workloadsChanged = before.workloads !== contents.workloads &&
+        JSON.stringify(before.workloads) !== JSON.stringify(contents.workloads);
       if (changed.length > 0 || workloadsChanged) emitter.emit({ registry: name, hostnames: changed });
     },
   };

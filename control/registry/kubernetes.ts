@@ -43,13 +43,9 @@ export function createKubernetesRegistry(options: KubernetesRegistryOptions = {}
   );
 }
 
-interface Index {
+interface Index extends PodFacts {
   /** EndpointSlices grouped by "namespace/service", in input order. */
-  /** Pods by "namespace\u0000key=value" of each of their labels: a selector looks at one bucket, not a namespace. */
-  readonly podsByLabel: ReadonlyMap<string, readonly ConfigObject[]>;
   readonly slicesByService: ReadonlyMap<string, readonly ConfigObject[]>;
-  readonly podByName: ReadonlyMap<string, ConfigObject>;
-  readonly podByIP: ReadonlyMap<string, ConfigObject>;
   readonly endpoints: ReadonlyMap<string, ConfigObject>;
 }
 
@@ -59,18 +55,12 @@ export function buildKubernetesContents(
   domainSuffix: string,
   memo: ServiceMemo = createServiceMemo(),
 ): RegistryContents {
-  const pods = objects.filter((o) => o.kind === "Pod");
-  memo.usePods(pods);
+  const pods = memo.usePods(objects.filter((o) => o.kind === "Pod"));
   const slices = objects.filter((o) => o.kind === "EndpointSlice");
   const index: Index = {
-    podsByLabel: labelIndex(pods),
+    ...pods,
     // A slice without the service-name label belongs to no Service ("\u0000" is in no Service name).
     slicesByService: groupBy(slices, (s) => `${s.namespace}/${sliceServiceName(s) ?? "\u0000"}`),
-    podByName: new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p])),
-    podByIP: new Map(pods.flatMap((p) => {
-      const ip = podIP(p);
-      return ip === undefined ? [] : [[ip, p] as const];
-    })),
     endpoints: new Map(
       objects.filter((o) => o.kind === "Endpoints").map((e) => [`${e.namespace}/${e.name}`, e]),
     ),
@@ -86,18 +76,39 @@ export function buildKubernetesContents(
     instances.set(built.service.hostname, built.instances);
   }
   services.sort((a, b) => compare(a.hostname, b.hostname));
-  const workloads: Workload[] = pods.flatMap((p) => {
-    const address = podIP(p);
-    if (address === undefined) return [];
-    return [{
-      name: p.name,
-      namespace: p.namespace,
-      address,
-      labels: p.labels,
-      serviceAccount: podServiceAccount(p),
-    }];
-  });
-  return { services, instances, workloads };
+  return { services, instances, workloads: pods.workloads };
+}
+
+/** What follows from the Pods alone: rebuilt only when a Pod changes (an endpoint edit leaves it as it was). */
+interface PodFacts {
+  /** Pods by "namespace\u0000key=value" of each of their labels: a selector looks at one bucket, not a namespace. */
+  readonly podsByLabel: ReadonlyMap<string, readonly ConfigObject[]>;
+  readonly podByName: ReadonlyMap<string, ConfigObject>;
+  readonly podByIP: ReadonlyMap<string, ConfigObject>;
+  /** The same array while the Pods are the same objects. */
+  readonly workloads: readonly Workload[];
+}
+
+function podFacts(pods: readonly ConfigObject[]): PodFacts {
+  return {
+    podsByLabel: labelIndex(pods),
+    podByName: new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p])),
+    podByIP: new Map(pods.flatMap((p) => {
+      const ip = podIP(p);
+      return ip === undefined ? [] : [[ip, p] as const];
+    })),
+    workloads: pods.flatMap((p) => {
+      const address = podIP(p);
+      if (address === undefined) return [];
+      return [{
+        name: p.name,
+        namespace: p.namespace,
+        address,
+        labels: p.labels,
+        serviceAccount: podServiceAccount(p),
+      }];
+    }),
+  };
 }
 
 function buildService(
@@ -291,19 +302,25 @@ interface BuiltService {
  * also looked up by IP and name from anywhere, so any Pod change starts the memo afresh.
  */
 interface ServiceMemo {
-  usePods(pods: readonly ConfigObject[]): void;
+  /** The facts of these Pods: the last ones when they are the same objects as last time. */
+  usePods(pods: readonly ConfigObject[]): PodFacts;
   get(svc: ConfigObject, index: Index, build: () => BuiltService): BuiltService;
 }
 
 function createServiceMemo(): ServiceMemo {
-  let pods: readonly ConfigObject[] = [];
+  let pods: readonly ConfigObject[] | undefined;
+  let facts: PodFacts | undefined;
   let byService = new WeakMap<ConfigObject, { deps: readonly unknown[]; built: BuiltService }>();
   const same = (a: readonly unknown[], b: readonly unknown[]) =>
     a.length === b.length && a.every((x, i) => x === b[i]);
   return {
     usePods(next) {
-      if (!same(pods, next)) byService = new WeakMap();
+      if (pods === undefined || facts === undefined || !same(pods, next)) {
+        byService = new WeakMap();
+        facts = podFacts(next);
+      }
       pods = next;
+      return facts;
     },
     get(svc, index, build) {
       const selector = serviceSpec(svc).selector;
