@@ -105,6 +105,18 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
     end();
   })();
 
+  /** Each response holds a send slot (when the server has a limiter) until Connect asks for the next. */
+  async function* limited(responses: Res[]): AsyncGenerator<Res> {
+    for (const response of responses) {
+      const release = await config.sendLimiter?.acquire();
+      try {
+        yield response;
+      } finally {
+        release?.();
+      }
+    }
+  }
+
   let stream: (StreamContext & { snapshot: Snapshot | undefined }) | undefined;
   let unwatch: (() => void) | undefined;
   try {
@@ -143,16 +155,9 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
         }
         responses = protocol.onRequest(event.request, stream, event.at);
       }
-      // Each response holds a send slot (when the server has a limiter) until Connect asks for the next. Most
-      // requests are ACKs that need no response: no slot, no generator.
-      for (const response of responses) {
-        const release = await config.sendLimiter?.acquire();
-        try {
-          yield response;
-        } finally {
-          release?.();
-        }
-      }
+      // Most requests are ACKs that need no response: no generator for them. The batch is sent by a generator of
+      // its own so that this frame does not keep it (and its encoded resources) alive until the next event.
+      if (responses.length > 0) yield* limited(responses);
     }
   } finally {
     signal.removeEventListener("abort", end);
