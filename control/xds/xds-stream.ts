@@ -62,6 +62,8 @@ export function respondToSnapshot<State, Res>(
   return out;
 }
 
+const NOTHING: never[] = [];
+
 /** A connection-number source; share one between the SotW and delta handlers of a server. */
 export function counter(): () => number {
   let n = 0;
@@ -155,9 +157,11 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
         }
         responses = protocol.onRequest(event.request, stream, event.at);
       }
-      // Most requests are ACKs that need no response: no generator for them. The batch is sent by a generator of
-      // its own so that this frame does not keep it (and its encoded resources) alive until the next event.
+      // Most requests are ACKs that need no response: no generator for them. The batch is let go of before the
+      // next wait: a generator's suspended frame keeps its variables, and 500 idle streams each holding their
+      // last batch (and its encoded resources) kept tens of MB alive (tests/control/xds/xds-stream-retention).
       if (responses.length > 0) yield* limited(responses);
+      responses = NOTHING;
     }
   } finally {
     signal.removeEventListener("abort", end);
