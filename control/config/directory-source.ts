@@ -120,8 +120,10 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     );
     if (same) return undefined;
     const next = new Map(texts);
+    const added = paths.some((path) => !texts.has(path));
     paths.forEach((path, i) => next.set(path, (read[i] as PromiseFulfilledResult<string>).value));
-    return new Map([...next].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    // Files keep their (sorted) places when rewritten; only a new one means sorting again.
+    return added ? new Map([...next].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) : next;
   }
 
   async function load(): Promise<readonly ConfigProblem[]> {

@@ -5,10 +5,22 @@ import type { ServiceInstance } from "../model/types.ts";
 export interface InstanceIndex {
   /** hostname → service port → instances (no key string per instance: a push context indexes all of them). */
   readonly byHostPort: ReadonlyMap<string, ReadonlyMap<number, readonly ServiceInstance[]>>;
-  /** address → instances, in hostname order, then each hostname's list order. */
-  readonly byAddress: ReadonlyMap<string, readonly ServiceInstance[]>;
+  /**
+   * address → instances, in hostname order, then each hostname's list order: `changed` (the addresses whose
+   * instances changed since `base` was built; an empty list for one that has none left) over `base`, which is
+   * shared from index to index until the changes outgrow it.
+   */
+  readonly base: ReadonlyMap<string, readonly ServiceInstance[]>;
+  readonly changed: ReadonlyMap<string, readonly ServiceInstance[]>;
   /** The lists this index was built from, by hostname. */
   readonly lists: ReadonlyMap<string, readonly ServiceInstance[]>;
+}
+
+const NONE: readonly ServiceInstance[] = Object.freeze([]);
+
+/** The instances at an address. */
+export function instancesAt(index: InstanceIndex, address: string): readonly ServiceInstance[] {
+  return index.changed.get(address) ?? index.base.get(address) ?? NONE;
 }
 
 /** Above this share of changed hostnames the index is built afresh (patching would not save anything). */
@@ -38,9 +50,15 @@ export function indexInstances(
   if (previous !== undefined) {
     for (const host of previous.lists.keys()) if (!lists.has(host)) changed.add(host);
   }
-  const patchable = previous !== undefined && changed.size <= lists.size * PATCH_LIMIT;
-  const byAddress = patchable ? patchAddresses(previous, lists, changed) : addressIndex(lists);
-  return { byHostPort, byAddress, lists };
+  if (previous === undefined || changed.size > lists.size * PATCH_LIMIT) {
+    return { byHostPort, base: addressIndex(lists), changed: new Map(), lists };
+  }
+  const patched = patchAddresses(previous, lists, changed);
+  // Changes piled up over many edits: fold them into a new base.
+  if (patched.size > previous.base.size * PATCH_LIMIT) {
+    return { byHostPort, base: addressIndex(lists), changed: new Map(), lists };
+  }
+  return { byHostPort, base: previous.base, changed: patched, lists };
 }
 
 function addressIndex(
@@ -51,13 +69,13 @@ function addressIndex(
   return byAddress;
 }
 
-/** The previous address index with the changed hostnames' instances taken out and their new ones put in. */
+/** The previous index's changed addresses plus those whose instances the changed hostnames take out or put in. */
 function patchAddresses(
   previous: InstanceIndex,
   lists: ReadonlyMap<string, readonly ServiceInstance[]>,
   changed: ReadonlySet<string>,
 ): Map<string, readonly ServiceInstance[]> {
-  const byAddress = new Map(previous.byAddress);
+  const out = new Map(previous.changed);
   const touched = new Set<string>();
   for (const host of changed) {
     for (const i of previous.lists.get(host) ?? []) touched.add(i.address);
@@ -65,16 +83,15 @@ function patchAddresses(
   }
   const order = hostOrder(lists);
   for (const address of touched) {
-    const kept = (previous.byAddress.get(address) ?? []).filter((i) => !changed.has(i.hostname));
+    const kept = instancesAt(previous, address).filter((i) => !changed.has(i.hostname));
     for (const host of changed) {
       for (const i of lists.get(host) ?? []) if (i.address === address) kept.push(i);
     }
     // Stable: each hostname's instances keep their list order.
     kept.sort((a, b) => order(a.hostname) - order(b.hostname));
-    if (kept.length === 0) byAddress.delete(address);
-    else byAddress.set(address, kept);
+    out.set(address, kept.length === 0 ? NONE : kept);
   }
-  return byAddress;
+  return out;
 }
 
 /** A hostname's position in `lists` (built on first use). */

@@ -5,7 +5,7 @@ import { type Labels, matchesSelector } from "../registry/labels.ts";
 import type { ServiceRegistry } from "../registry/types.ts";
 import { selectDestinationRule } from "./destination-rules.ts";
 import { resolveHost } from "./hosts.ts";
-import { indexInstances, type InstanceIndex } from "./instance-index.ts";
+import { indexInstances, type InstanceIndex, instancesAt } from "./instance-index.ts";
 import { createSidecarScope, selectSidecar, type SidecarScope } from "./sidecar-scope.ts";
 import {
   boundGateways,
@@ -74,7 +74,7 @@ export function createPushContext(input: PushContextInput): PushContext {
   const index = input.instanceLists !== undefined
     ? indexInstances(input.instanceLists, input.previous && instanceIndexes.get(input.previous))
     : flatIndex(input.instances ?? []);
-  const { byHostPort, byAddress } = index;
+  const { byHostPort } = index;
   const virtualServices = Object.freeze(
     KIND_ORDER(input.config, "VirtualService").map((o) => virtualServiceView(o, domainSuffix)),
   );
@@ -101,7 +101,7 @@ export function createPushContext(input: PushContextInput): PushContext {
       const list = byHostPort.get(hostname)?.get(servicePort) ?? [];
       return labels === undefined ? list : list.filter((i) => matchesSelector(i.labels, labels));
     },
-    instancesAt: (address: string) => byAddress.get(address) ?? [],
+    instancesAt: (address: string) => instancesAt(index, address),
     resolveHost: (host: string, namespace: string) => resolveHost(host, namespace, domainSuffix),
     virtualServicesFor: (gateway: string) => vsByGateway.get(gateway) ?? [],
     destinationRule(proxy: ProxyIdentity, hostname: string) {
@@ -143,7 +143,7 @@ function flatIndex(instances: readonly ServiceInstance[]): InstanceIndex {
     push(ports, i.servicePort, i);
     push(byAddress, i.address, i);
   }
-  return { lists, byHostPort, byAddress };
+  return { lists, byHostPort, base: byAddress, changed: new Map() };
 }
 
 /** A push context over a registry's current services and instances, indexed from `previous` where unchanged. */

@@ -194,7 +194,9 @@ function patch(type: ResourceType, list: readonly Message[], previous: ResourceM
     if (fresh.version !== r.version) (changed ??= []).push(fresh);
   }
   if (changed === undefined) return previous;
-  const map = new Map(previous);
+  // Copied entry by entry: `new Map(previous)` goes through the iterator, an array per entry.
+  const map = new Map<string, VersionedResource>();
+  previous.forEach((r, name) => map.set(name, r));
   let [a, b] = sumsOf(type.typeUrl, previous);
   for (const fresh of changed) {
     const [oa, ob] = entryHashOf(type.typeUrl, previous.get(fresh.name)!);
