@@ -2,6 +2,7 @@
 import { parseCommandArgs } from "./cli.ts";
 import { startNodeControlPlane } from "./start-control.ts";
 import { WeftError } from "../../proxy/errors.ts";
+import { parseDurationMs } from "../../control/translate/proto.ts";
 
 const USAGE = `Usage: weft control --config <dir> [options]
 
@@ -15,6 +16,10 @@ Options:
   --host <addr>             Address to listen on (default 127.0.0.1; 0.0.0.0 in a cluster).
   --xds-port <port>         xDS (ADS over gRPC, plaintext) and the registration API (default 15010).
   --monitoring-port <port>  /metrics, /ready and /debug/* (default 15014).
+  --debounce-after <d>      Quiet time after a change before pushing, e.g. 10ms (default 100ms; Istio's
+                            PILOT_DEBOUNCE_AFTER). Shorter: faster convergence, more pushes in a burst.
+  --debounce-max <d>        Push at the latest this long after the first change of a burst (default 10s;
+                            Istio's PILOT_DEBOUNCE_MAX).
   -h, --help                Show this help.
 
 Proxies connect with: weft proxy --xds 127.0.0.1:15010 --labels app=<app>,version=<v>
@@ -26,6 +31,8 @@ export async function runControlCommand(argv: string[]): Promise<number> {
     host: { type: "string" },
     "xds-port": { type: "string" },
     "monitoring-port": { type: "string" },
+    "debounce-after": { type: "string" },
+    "debounce-max": { type: "string" },
   }, USAGE);
   if (!args) return 2;
   const v = args.values as Record<string, string | boolean | undefined>;
@@ -37,12 +44,28 @@ export async function runControlCommand(argv: string[]): Promise<number> {
     console.error(`weft control: --config <dir> is required\n\n${USAGE}`);
     return 2;
   }
+  const debounce: Record<string, number | undefined> = {};
+  for (const flag of ["debounce-after", "debounce-max"]) {
+    const text = v[flag] as string | undefined;
+    if (text === undefined) continue;
+    const ms = parseDurationMs(text);
+    if (ms === undefined || (flag === "debounce-max" && ms <= 0)) {
+      console.error(
+        `weft control: --${flag}: "${text}" is not a ${flag === "debounce-max" ? "positive " : ""}` +
+          `duration; write it like 10ms, 1s or 1.5s`,
+      );
+      return 2;
+    }
+    debounce[flag] = ms;
+  }
   try {
     const running = await startNodeControlPlane({
       configDir: v.config as string,
       host: v.host as string | undefined,
       xdsPort: v["xds-port"] === undefined ? undefined : Number(v["xds-port"]),
       monitoringPort: v["monitoring-port"] === undefined ? undefined : Number(v["monitoring-port"]),
+      quietMs: debounce["debounce-after"],
+      maxDelayMs: debounce["debounce-max"],
     });
     console.log(
       `weft control: xDS on :${running.xdsPort}, monitoring on :${running.monitoringPort}, config ${v.config}`,

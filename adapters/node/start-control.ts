@@ -16,6 +16,8 @@ export interface StartControlOptions {
   readonly log?: (line: string) => void;
   /** Debounce quiet period (default 100 ms). */
   readonly quietMs?: number;
+  /** Longest a debounced push waits after the first change of a burst (default 10 s). */
+  readonly maxDelayMs?: number;
 }
 
 export interface RunningControl {
@@ -36,6 +38,7 @@ export async function startNodeControlPlane(options: StartControlOptions): Promi
     configDir: options.configDir,
     log,
     quietMs: options.quietMs,
+    maxDelayMs: options.maxDelayMs,
   });
   let ready = false;
   const app = createMonitoringApp(cp, () => ready);

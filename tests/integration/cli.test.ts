@@ -30,6 +30,19 @@ describe("weft --help", () => {
     expect(proxy.stdout).toContain("--drain-time-s");
   });
 
+  it("explains weft control's debounce flags and rejects a duration it cannot read", async () => {
+    const help = await run(["control", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--debounce-after <d>");
+    expect(help.stdout).toContain("PILOT_DEBOUNCE_MAX");
+    const bad = await run(["control", "--config", dir, "--debounce-after", "soon"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--debounce-after: "soon" is not a duration; write it like 10ms, 1s or 1.5s');
+    const zero = await run(["control", "--config", dir, "--debounce-max", "0s"]);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--debounce-max: "0s" is not a positive duration');
+  });
+
   it("rejects an unknown command and an unknown flag with usage", async () => {
     const bad = await run(["proxi"]);
     expect(bad.code).toBe(2);
