@@ -25,6 +25,9 @@ Options:
 Proxies connect with: weft proxy --xds 127.0.0.1:15010 --labels app=<app>,version=<v>
 `;
 
+/** The longest delay a JavaScript timer takes (2^31 − 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export async function runControlCommand(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, {
     config: { type: "string" },
@@ -56,7 +59,21 @@ export async function runControlCommand(argv: string[]): Promise<number> {
       );
       return 2;
     }
+    if (ms > MAX_TIMER_MS) {
+      console.error(
+        `weft control: --${flag}: "${text}" is too long; at most 24 days (timers cannot wait longer)`,
+      );
+      return 2;
+    }
     debounce[flag] = ms;
+  }
+  const [after, max] = [debounce["debounce-after"], debounce["debounce-max"]];
+  if (after !== undefined && max !== undefined && after > max) {
+    console.error(
+      `weft control: --debounce-after (${v["debounce-after"]}) is longer than --debounce-max ` +
+        `(${v["debounce-max"]}): a push would never wait for quiet; shorten one of them`,
+    );
+    return 2;
   }
   try {
     const running = await startNodeControlPlane({

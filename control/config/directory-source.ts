@@ -28,6 +28,9 @@ export function isConfigPath(dir: string, path: string): boolean {
   return CONFIG_FILE.test(parts[parts.length - 1]) && parts.every((p) => p !== "" && !p.startsWith("."));
 }
 
+/** Errors held back for this many settle times are reported even while changes keep coming. */
+const HOLD_LIMIT = 10;
+
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
@@ -85,7 +88,9 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
   let lastChangeAt = -Infinity;
   /** A rejected read too soon after a change to tell a broken file from a half-written one: not reported yet. */
   let heldBack = false;
-  const settling = () => now() - lastChangeAt < settleMs;
+  /** When errors were first held back: changes that never pause (a file rewritten every few ms) do not hide them. */
+  let heldSince = Infinity;
+  const settling = () => now() - lastChangeAt < settleMs && now() - heldSince < HOLD_LIMIT * settleMs;
 
   // Problems name files relative to the directory ("networking/reviews.yaml"); "./cfg/" and "cfg" are the same.
   const prefixes = [`${dir.replace(/\/+$/, "")}/`, `${dir.replace(/^\.\//, "").replace(/\/+$/, "")}/`];
@@ -138,6 +143,10 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
       files = [...texts].map(([path, text]) => ({ file: displayName(path), text }));
     } catch (err) {
       fullRead = true;
+      // Reported now; the next watcher event (or start/reload) reads again. No re-read of its own: a directory
+      // that cannot be read must not spin.
+      heldBack = false;
+      heldSince = Infinity;
       const problem: ConfigProblem = {
         file: dir,
         line: 0,
@@ -150,6 +159,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     }
     const before = store.version;
     const problems = store.replaceAll(files);
+    if (hasErrors(problems) && heldSince === Infinity) heldSince = now();
     heldBack = hasErrors(problems) && settling();
     if (!heldBack) report(problems, before, files.length);
     return problems;
@@ -157,6 +167,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
 
   function report(problems: readonly ConfigProblem[], before: number, fileCount: number): void {
     heldBack = false;
+    heldSince = Infinity;
     for (const p of problems) log(formatProblem(p));
     if (hasErrors(problems)) {
       const errors = problems.filter((p) => p.severity === "error").length;

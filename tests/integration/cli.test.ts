@@ -37,10 +37,18 @@ describe("weft --help", () => {
     expect(help.stdout).toContain("PILOT_DEBOUNCE_MAX");
     const bad = await run(["control", "--config", dir, "--debounce-after", "soon"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--debounce-after: "soon" is not a duration; write it like 10ms, 1s or 1.5s');
+    expect(bad.stderr).toContain(
+      '--debounce-after: "soon" is not a duration; write it like 10ms, 1s or 1.5s',
+    );
     const zero = await run(["control", "--config", dir, "--debounce-max", "0s"]);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain('--debounce-max: "0s" is not a positive duration');
+    const long = await run(["control", "--config", dir, "--debounce-max", "1000h"]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain("at most 24 days");
+    const crossed = await run(["control", "--config", dir, "--debounce-after", "2s", "--debounce-max", "1s"]);
+    expect(crossed.code).toBe(2);
+    expect(crossed.stderr).toContain("--debounce-after (2s) is longer than --debounce-max (1s)");
   });
 
   it("rejects an unknown command and an unknown flag with usage", async () => {

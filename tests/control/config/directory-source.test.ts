@@ -129,6 +129,56 @@ describe("createDirectorySource", () => {
     source.stop();
   });
 
+  it("reports held-back errors once changes keep coming for ten settle times, and never spins on an unreadable directory", async () => {
+    const files = new Map([["/cfg/reviews.yaml", vs("v1")]]);
+    const mem = memoryFs(files);
+    const clock = manualTimers();
+    const store = createConfigStore();
+    const lines: string[] = [];
+    const source = createDirectorySource({
+      fs: mem.fs,
+      dir: "/cfg",
+      store,
+      log: (l) => lines.push(l),
+      timers: clock.timers,
+    });
+    await source.start();
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+    // A broken file rewritten every 20 ms: the error waits at most 10 × 50 ms, not for the writes to stop.
+    files.set("/cfg/reviews.yaml", vs("Bad_Subset"));
+    let reported = -1;
+    for (let t = 0; t <= 700 && reported < 0; t += 20) {
+      mem.change("/cfg/reviews.yaml");
+      clock.advance(0);
+      await turn();
+      if (lines.some((l) => l.includes("rejected"))) reported = t;
+      clock.advance(20);
+    }
+    expect(reported).toBeGreaterThanOrEqual(480);
+    expect(reported).toBeLessThanOrEqual(520);
+    expect(store.version).toBe(1);
+
+    // Errors held back, then the directory cannot be listed: reported once, then nothing until the next event.
+    files.set("/cfg/reviews.yaml", vs("Other_Bad"));
+    mem.change("/cfg/reviews.yaml");
+    clock.advance(0);
+    await turn();
+    const unreadable = mem.fs.list;
+    mem.fs.list = async () => {
+      throw new Error("EACCES: permission denied");
+    };
+    clock.advance(50);
+    await source.idle();
+    const listsAfter = mem.lists();
+    clock.advance(1000);
+    await turn();
+    expect(mem.lists()).toBe(listsAfter);
+    expect(lines.filter((l) => l.includes("cannot read config"))).toHaveLength(1);
+    mem.fs.list = unreadable;
+    source.stop();
+  });
+
   it("reads again only the files the watcher names; an unreadable or unknown path means a full listing", async () => {
     const files = new Map([["/cfg/a/reviews.yaml", vs("v1")], [
       "/cfg/other.yaml",
