@@ -18,8 +18,14 @@ export function useNodeTextEncoding(): void {
     // Buffer.from never returns a view of a SharedArrayBuffer.
     encodeUtf8: (text: string) => Buffer.from(text, "utf8") as Uint8Array<ArrayBuffer>,
     decodeUtf8(bytes: Uint8Array, strict?: boolean): string {
-      if (strict && !isUtf8(bytes)) throw new TypeError("The encoded data was not valid for encoding utf-8");
-      return utf8Slice.call(bytes, 0, bytes.length);
+      const text = utf8Slice.call(bytes, 0, bytes.length);
+      // Invalid sequences decode to U+FFFD, so a string without one came from valid UTF-8: only a string with one
+      // (rare: the replacement character itself, or broken input) is checked byte by byte. Checking every string
+      // first cost as much as decoding it (a SotW ACK repeats 1,200 resource names).
+      if (strict && text.includes("\uFFFD") && !isUtf8(bytes)) {
+        throw new TypeError("The encoded data was not valid for encoding utf-8");
+      }
+      return text;
     },
     checkUtf8(text: string): boolean {
       try {

@@ -33,6 +33,31 @@ describe("useNodeTextEncoding", () => {
     expect(() => fromBinary(DeltaDiscoveryRequestSchema, broken)).toThrow(/utf-8/i);
   });
 
+  it("is as strict as TextDecoder's fatal mode: overlong forms, surrogates and cut sequences are errors", () => {
+    const fatal = new TextDecoder("utf-8", { fatal: true });
+    const cases = [
+      [0xc0, 0xaf], // overlong "/"
+      [0xed, 0xa0, 0x80], // a UTF-16 surrogate encoded as UTF-8
+      [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+      [0xe2, 0x82], // cut short
+      [0x80], // a lone continuation byte
+      [0xef, 0xbf, 0xbd], // U+FFFD itself: valid
+      [0x61, 0xef, 0xbf, 0xbd, 0x62], // inside a string: valid
+    ];
+    for (const c of cases) {
+      const bytes = new Uint8Array(c);
+      let expected: string | undefined;
+      try {
+        expected = fatal.decode(bytes);
+      } catch {
+        expected = undefined;
+      }
+      const decode = () => getTextEncoding().decodeUtf8(bytes, true);
+      if (expected === undefined) expect(decode, `bytes ${c}`).toThrow(/utf-8/i);
+      else expect(decode()).toBe(expected);
+    }
+  });
+
   it("decodes leniently when not asked to be strict (U+FFFD, like TextDecoder)", () => {
     const lenient = getTextEncoding().decodeUtf8(new Uint8Array([0x61, 0xc3, 0x28]));
     expect(lenient).toBe(new TextDecoder().decode(new Uint8Array([0x61, 0xc3, 0x28])));
