@@ -21,8 +21,18 @@ export function createTranslateContext(
   return { push, proxy, scope: push.sidecarScope(proxy), warn };
 }
 
-/** The proxy's own service instances (by IP, else by the pod name in its node id). */
+const ownInstances = new WeakMap<PushContext, WeakMap<ProxyIdentity, readonly ServiceInstance[]>>();
+
+/** The proxy's own service instances (by IP, else by the pod name in its node id); once per push and proxy. */
 export function proxyInstances(ctx: TranslateContext): readonly ServiceInstance[] {
+  let byProxy = ownInstances.get(ctx.push);
+  if (byProxy === undefined) ownInstances.set(ctx.push, byProxy = new WeakMap());
+  let list = byProxy.get(ctx.proxy);
+  if (list === undefined) byProxy.set(ctx.proxy, list = findProxyInstances(ctx));
+  return list;
+}
+
+function findProxyInstances(ctx: TranslateContext): readonly ServiceInstance[] {
   const { proxy, push } = ctx;
   if (proxy.ip !== undefined) {
     const byIp = push.instancesAt(proxy.ip).filter((i) => i.namespace === proxy.namespace);

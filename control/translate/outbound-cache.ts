@@ -146,11 +146,24 @@ function routingFingerprint(push: PushContext): string {
   let fp = fingerprints.get(push);
   if (fp === undefined) {
     const lists = [push.services, push.virtualServices, push.destinationRules, push.gateways, push.sidecars];
-    const parts = lists.map((list) => list.map(printOf).join(","));
+    const parts = lists.map((list, i) => partOf(i, list));
     fp = printOfText(JSON.stringify([push.domainSuffix, push.rootNamespace, parts]));
     fingerprints.set(push, fp);
   }
   return fp;
+}
+
+/** The last print of each list (by position in routingFingerprint): an edit leaves most lists element for element. */
+const lastParts: { list: readonly object[]; part: string }[] = [];
+
+function partOf(i: number, list: readonly object[]): string {
+  const last = lastParts[i];
+  if (last !== undefined && last.list.length === list.length && last.list.every((o, n) => o === list[n])) {
+    return last.part;
+  }
+  const part = list.map(printOf).join(",");
+  lastParts[i] = { list, part };
+  return part;
 }
 
 /**
