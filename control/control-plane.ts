@@ -126,19 +126,25 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     onError: (err) => log(`push failed: ${(err as Error).message}`),
     // The quiet period starts when a file changes (onChangeSeen below); the push waits for the reload.
     beforePush: () => source.idle(),
+    // Snapshots prepared during the quiet period are published if the push context is still this one.
+    generation: () => push,
   });
   /** `extend: false` for what follows from a file change already counted by the debouncer. */
   let preparing: TimerHandle | undefined;
   const invalidate = (reason: string, extend = true) => {
     push = undefined;
     pipeline.requestPush(reason, { extend });
-    // Build the next push context while the debouncer waits for quiet (the push then only translates). A failure
-    // here is left for the push to meet and report.
+    // Build the next push context, then every proxy's next snapshot, while the debouncer waits for quiet (the
+    // push then only publishes what is still current). A failure here is left for the push to meet and report.
     preparing ??= clock.setTimeout(() => {
       preparing = undefined;
       try {
-        if (loaded) pushContext();
-      } catch { /* reported by the push */ }
+        if (!loaded) return;
+        pushContext();
+      } catch {
+        return; // reported by the push
+      }
+      void pipeline.prepare();
     }, 0);
   };
   store.onChange((snapshot) => {

@@ -24,6 +24,11 @@ export interface XdsPipelineConfig {
   readonly onError?: (err: unknown) => void;
   /** Awaited before each push, e.g. until a config reload in progress is done. */
   readonly beforePush?: () => Promise<void>;
+  /**
+   * What `generate` builds from right now (the control plane's push context), compared by identity: snapshots
+   * prepared while a push waits for quiet are published only if it is still the same when the push runs.
+   */
+  readonly generation?: () => unknown;
 }
 
 export interface XdsPipeline {
@@ -31,6 +36,12 @@ export interface XdsPipeline {
   readonly provider: SnapshotProvider;
   /** Config or endpoints changed: regenerate every connected proxy's snapshot (debounced, see Debouncer.trigger). */
   requestPush(reason: string, options?: { readonly extend?: boolean }): void;
+  /**
+   * Builds (does not publish) every connected proxy's next snapshot from the current generation, in slices,
+   * while a push waits for its quiet period; the push then only publishes those still valid. Stops when the
+   * generation changes or a push starts.
+   */
+  prepare(): Promise<void>;
   /** Runs a pending push now and waits for it (tests, shutdown). */
   flush(): Promise<void>;
   /** Identities of the proxies connected now (one entry per node id). */
@@ -44,6 +55,14 @@ const PUSH_SLICE_MS = 10;
 interface Connected {
   identity: ProxyIdentity;
   streams: number;
+}
+
+/** A snapshot built ahead of its push, and what it was built from. */
+interface Prepared {
+  readonly generation: unknown;
+  readonly identity: ProxyIdentity;
+  readonly previous: Snapshot | undefined;
+  readonly snapshot: Snapshot;
 }
 
 export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
@@ -63,12 +82,26 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     return next;
   }
 
+  const prepared = new Map<string, Prepared>();
+  /** The preparation running now; replaced (and so stopped) by the next one or by a push. */
+  let preparing: object | undefined;
+
+  /** A prepared snapshot for this exact identity, built on the snapshot the node holds, in this generation. */
+  function takePrepared(identity: ProxyIdentity, previous: Snapshot | undefined): Snapshot | undefined {
+    const ready = prepared.get(identity.id);
+    if (ready === undefined) return undefined;
+    prepared.delete(identity.id);
+    const current = ready.identity === identity && ready.previous === previous &&
+      ready.generation !== undefined && ready.generation === config.generation?.();
+    return current ? ready.snapshot : undefined;
+  }
+
   /** Generates and publishes one node's snapshot; an inconsistent or failed one is recorded, not published. */
   async function generateAndPublish(identity: ProxyIdentity): Promise<Snapshot | undefined> {
     const previous = cache.get(identity.id);
     let snapshot: Snapshot;
     try {
-      snapshot = buildSnapshot(await config.generate(identity), previous);
+      snapshot = takePrepared(identity, previous) ?? buildSnapshot(await config.generate(identity), previous);
     } catch (err) {
       status.snapshotRejected(identity.id, "", [
         `generating config failed: ${(err as Error).message ?? err}`,
@@ -88,6 +121,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
 
   async function push(batch: DebounceBatch): Promise<void> {
     await config.beforePush?.();
+    preparing = undefined; // what is prepared stays usable; the rest is generated here
     status.changeStarted(batch.firstEventAt);
     const proxies = [...connected.values()].map((c) => c.identity);
     let sliceStarted = clock.now();
@@ -107,6 +141,34 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
       finishedAt: clock.now(),
       proxies: proxies.length,
     });
+  }
+
+  async function prepare(): Promise<void> {
+    const generation = config.generation?.();
+    if (generation === undefined) return;
+    const token = {};
+    preparing = token;
+    prepared.clear();
+    let sliceStarted = clock.now();
+    for (const { identity } of [...connected.values()]) {
+      if (preparing !== token || config.generation?.() !== generation) return;
+      const previous = cache.get(identity.id);
+      try {
+        prepared.set(identity.id, {
+          generation,
+          identity,
+          previous,
+          snapshot: buildSnapshot(await config.generate(identity), previous),
+        });
+      } catch {
+        // Left for the push, which generates again and reports.
+      }
+      if (clock.now() - sliceStarted >= PUSH_SLICE_MS) {
+        await new Promise<void>((resume) => clock.setTimeout(resume, 0));
+        sliceStarted = clock.now();
+      }
+    }
+    if (preparing === token) preparing = undefined;
   }
 
   const debouncer = createDebouncer({
@@ -140,8 +202,13 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
   return {
     provider,
     requestPush: (reason, options) => debouncer.trigger(reason, options),
+    prepare,
     flush: () => debouncer.flush(),
     connected: () => [...connected.values()].map((c) => c.identity),
-    close: () => debouncer.close(),
+    close: () => {
+      preparing = undefined;
+      prepared.clear();
+      debouncer.close();
+    },
   };
 }
