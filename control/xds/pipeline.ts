@@ -89,10 +89,11 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
   /** A prepared snapshot for this exact identity, built on the snapshot the node holds, in this generation. */
   function takePrepared(identity: ProxyIdentity, previous: Snapshot | undefined): Snapshot | undefined {
     const ready = prepared.get(identity.id);
-    if (ready === undefined) return undefined;
+    // Another identity for the same node (an edge worker's fetch parses its own) leaves the entry to its owner.
+    if (ready === undefined || ready.identity !== identity) return undefined;
     prepared.delete(identity.id);
-    const current = ready.identity === identity && ready.previous === previous &&
-      ready.generation !== undefined && ready.generation === config.generation?.();
+    const current = ready.previous === previous && ready.generation !== undefined &&
+      ready.generation === config.generation?.();
     return current ? ready.snapshot : undefined;
   }
 
@@ -195,6 +196,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
       if (entry.streams === 0) {
         connected.delete(identity.id);
         cache.clear(identity.id);
+        prepared.delete(identity.id);
       }
     },
   };
