@@ -98,9 +98,18 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
   const queue = createQueue<StreamEvent<Req>>();
   const end = () => queue.push({ kind: "end" });
   signal.addEventListener("abort", end, { once: true });
+  // Requests are moved to the queue one step at a time: a `for await` loop would keep the last one (a SotW ACK
+  // repeats every resource name) alive in its frame until the next arrives.
+  const incoming = requests[Symbol.asyncIterator]();
+  const step = async (): Promise<boolean> => {
+    const next = await incoming.next();
+    if (next.done) return false;
+    queue.push({ kind: "request", request: next.value, at: config.now() });
+    return true;
+  };
   void (async () => {
     try {
-      for await (const request of requests) queue.push({ kind: "request", request, at: config.now() });
+      while (await step());
     } catch {
       // the client went away; the stream just ends
     }
@@ -122,8 +131,9 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
   let stream: (StreamContext & { snapshot: Snapshot | undefined }) | undefined;
   let unwatch: (() => void) | undefined;
   try {
+    let event: StreamEvent<Req> | undefined;
     while (!signal.aborted) {
-      const event = await queue.next();
+      event = await queue.next();
       if (event.kind === "end") return;
       let responses: Res[];
       if (event.kind === "snapshot") {
@@ -160,6 +170,7 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
       // Most requests are ACKs that need no response: no generator for them. The batch is let go of before the
       // next wait: a generator's suspended frame keeps its variables, and 500 idle streams each holding their
       // last batch (and its encoded resources) kept tens of MB alive (tests/control/xds/xds-stream-retention).
+      event = undefined; // handled: not kept while the next is awaited
       if (responses.length > 0) yield* limited(responses);
       responses = NOTHING;
     }

@@ -64,4 +64,61 @@ describe("runXdsStream", () => {
     wake?.();
     expect((await waiting).done).toBe(true);
   });
+
+  it("lets a handled request be collected while the stream waits for the next one", async () => {
+    const cache = createSnapshotCache();
+    const snapshot: Snapshot = { version: "1", resources: new Map() };
+    const protocol: StreamProtocol<{ node?: ReturnType<typeof create<typeof NodeSchema>> }, object> = {
+      onRequest: () => [],
+      onSnapshot: () => [],
+    };
+    // An iterator that keeps nothing once a request is handed over (a generator's frame would).
+    const pending: ((r: IteratorResult<{ node?: ReturnType<typeof create<typeof NodeSchema>> }>) => void)[] =
+      [];
+    const requests = {
+      [Symbol.asyncIterator]: () => ({
+        next: () =>
+          new Promise<IteratorResult<{ node?: ReturnType<typeof create<typeof NodeSchema>> }>>(
+            (resolve) => pending.push(resolve),
+          ),
+      }),
+    };
+    const abort = new AbortController();
+    const stream = runXdsStream(
+      requests,
+      abort.signal,
+      {
+        cache,
+        provider: { snapshotFor: () => snapshot },
+        status: createPushStatus({ metrics: createMetrics(), now: () => 0 }),
+        now: () => 0,
+      },
+      "sotw",
+      counter(),
+      protocol,
+    );
+    const waiting = stream.next();
+    await nextTask();
+    // A large request (a SotW ACK repeats every resource name), handled, then the proxy goes quiet. Made in a
+    // function of its own, so that only the stream could keep it.
+    const ref = ((): WeakRef<object> => {
+      const names = Array.from({ length: 1000 }, (_, i) => `outbound|80||svc-${i}.default.svc.cluster.local`);
+      const request = {
+        node: create(NodeSchema, { id: "sidecar~10.0.0.1~a.default~default.svc.cluster.local" }),
+        names,
+      };
+      pending.shift()!({ value: request, done: false });
+      return new WeakRef(names);
+    })();
+    await nextTask();
+    await nextTask();
+    expect(pending).toHaveLength(1); // the stream asked for the next request
+    gc();
+    await nextTask();
+    gc();
+    expect(ref.deref()).toBeUndefined();
+    abort.abort();
+    pending.shift()!({ value: undefined, done: true });
+    expect((await waiting).done).toBe(true);
+  });
 });
