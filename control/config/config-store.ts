@@ -1,4 +1,5 @@
 // The file config store: validates a whole set of files, swaps it in atomically, keeps the last good set on errors.
+import { compare } from "../model/order.ts";
 import type { ConfigObject } from "../model/types.ts";
 import type { KindSpecs } from "./istio-types.ts";
 import type { ConfigProblem } from "./problem.ts";
@@ -157,9 +158,8 @@ export function duplicateProblems(objects: readonly ConfigObject[]): ConfigProbl
 
 /** By kind, namespace, name (field by field: "/" in a key would sort before a longer kind's letters). */
 function sortObjects(objects: readonly ConfigObject[]): ConfigObject[] {
-  const by = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...objects].sort((a, b) =>
-    by(a.kind, b.kind) || by(a.namespace, b.namespace) || by(a.name, b.name)
+    compare(a.kind, b.kind) || compare(a.namespace, b.namespace) || compare(a.name, b.name)
   );
 }
 

@@ -1,6 +1,6 @@
 // createPushContext: a frozen, indexed view of services, instances and Istio config at one moment.
 import type { ConfigObject, ProxyIdentity, Service, ServiceInstance, Workload } from "../model/types.ts";
-import { compare } from "../registry/contents.ts";
+import { compare } from "../model/order.ts";
 import { type Labels, matchesSelector } from "../registry/labels.ts";
 import type { ServiceRegistry } from "../registry/types.ts";
 import { selectDestinationRule } from "./destination-rules.ts";

@@ -1,6 +1,7 @@
 // The aggregate registry: merges registries by precedence (kubernetes > serviceentry > registration) and reports conflicts.
 import type { Service, ServiceInstance, Workload } from "../model/types.ts";
-import { compare, sortInstances } from "./contents.ts";
+import { compare } from "../model/order.ts";
+import { sortInstances } from "./contents.ts";
 import { createChangeEmitter } from "./emitter.ts";
 import type { RegistryConflict, ServiceRegistry } from "./types.ts";
 

@@ -1,5 +1,6 @@
 // A registry over a computed snapshot (services, instances by hostname, workloads) that can be replaced wholesale.
 import type { ConfigObject, Service, ServiceInstance, Workload } from "../model/types.ts";
+import { compare } from "../model/order.ts";
 import { createChangeEmitter } from "./emitter.ts";
 import type { ServiceRegistry } from "./types.ts";
 
@@ -88,8 +89,4 @@ export function sortInstances(list: ServiceInstance[]): ServiceInstance[] {
   return list.sort((x, y) =>
     x.servicePort - y.servicePort || compare(x.address, y.address) || x.port - y.port
   );
-}
-
-export function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 // The Kubernetes registry: Service + EndpointSlice / Endpoints / Pod objects → Services, ServiceInstances, Workloads.
 import type { ConfigObject, Service, ServiceInstance, ServicePort, Workload } from "../model/types.ts";
+import { compare, sameItems } from "../model/order.ts";
 import {
-  compare,
   type ConfigFedRegistry,
   createConfigFedRegistry,
   type RegistryContents,
@@ -308,19 +308,15 @@ interface ServiceMemo {
 }
 
 function createServiceMemo(): ServiceMemo {
-  let pods: readonly ConfigObject[] | undefined;
-  let facts: PodFacts | undefined;
+  let last: { readonly pods: readonly ConfigObject[]; readonly facts: PodFacts } | undefined;
   let byService = new WeakMap<ConfigObject, { deps: readonly unknown[]; built: BuiltService }>();
-  const same = (a: readonly unknown[], b: readonly unknown[]) =>
-    a.length === b.length && a.every((x, i) => x === b[i]);
   return {
-    usePods(next) {
-      if (pods === undefined || facts === undefined || !same(pods, next)) {
+    usePods(pods) {
+      if (last === undefined || !sameItems(last.pods, pods)) {
         byService = new WeakMap();
-        facts = podFacts(next);
+        last = { pods, facts: podFacts(pods) };
       }
-      pods = next;
-      return facts;
+      return last.facts;
     },
     get(svc, index, build) {
       const selector = serviceSpec(svc).selector;
@@ -330,7 +326,7 @@ function createServiceMemo(): ServiceMemo {
       ];
       if (!isEmptySelector(selector)) deps.push(...selectPods(index, svc.namespace, selector!));
       const cached = byService.get(svc);
-      if (cached !== undefined && same(cached.deps, deps)) return cached.built;
+      if (cached !== undefined && sameItems(cached.deps, deps)) return cached.built;
       const built = build();
       byService.set(svc, { deps, built });
       return built;

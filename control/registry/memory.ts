@@ -1,6 +1,7 @@
 // A mutable registry for the registration API: upsert/remove services, instances and workloads, with change events.
 import type { Service, ServiceInstance, Workload } from "../model/types.ts";
-import { compare, sortInstances } from "./contents.ts";
+import { compare } from "../model/order.ts";
+import { sortInstances } from "./contents.ts";
 import { createChangeEmitter } from "./emitter.ts";
 import type { ServiceRegistry } from "./types.ts";
 

@@ -1,7 +1,7 @@
 // The ServiceEntry registry: ServiceEntry hosts × ports → Services; endpoints, WorkloadEntries and Pods → instances.
 import type { ConfigObject, Service, ServiceInstance, ServicePort, Workload } from "../model/types.ts";
+import { compare } from "../model/order.ts";
 import {
-  compare,
   type ConfigFedRegistry,
   createConfigFedRegistry,
   type RegistryContents,

@@ -1,5 +1,6 @@
 // buildEndpoints: a ClusterLoadAssignment per EDS cluster the proxy sees (subset clusters pick instances by labels).
 import type { ClusterLoadAssignment } from "../../gen/envoy/config/endpoint/v3/endpoint_pb.ts";
+import { sameItems } from "../model/order.ts";
 import type { ProxyIdentity, ServiceInstance } from "../model/types.ts";
 import type { PushContext } from "../push-context/push-context.ts";
 import { outboundPlan, usesEds } from "./cluster-plan.ts";
@@ -74,10 +75,4 @@ function memoOf(push: PushContext): PushMemo {
     perPush.set(push, memo);
   }
   return memo;
-}
-
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -6,6 +6,7 @@
 // that agree on those get the same outbound clusters, endpoints, routes and listeners, so they are built once
 // per push context and shared by reference (translation output is never mutated afterwards), which also lets
 // the snapshot cache hash and pack each resource once instead of once per proxy.
+import { sameItems } from "../model/order.ts";
 import type { ProxyIdentity } from "../model/types.ts";
 import type { PushContext } from "../push-context/push-context.ts";
 import { hash32 } from "../../proxy/cluster/lb/hash.ts";
@@ -158,9 +159,7 @@ const lastParts: { list: readonly object[]; part: string }[] = [];
 
 function partOf(i: number, list: readonly object[]): string {
   const last = lastParts[i];
-  if (last !== undefined && last.list.length === list.length && last.list.every((o, n) => o === list[n])) {
-    return last.part;
-  }
+  if (last !== undefined && sameItems(last.list, list)) return last.part;
   const part = list.map(printOf).join(",");
   lastParts[i] = { list, part };
   return part;
