@@ -120,21 +120,29 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     return snapshot;
   }
 
+  /**
+   * A pause for loops over every proxy. Generating and publishing is a chain of microtasks: without a pause, no
+   * response would reach a socket (and no ACK be read) until all proxies were done. Every few ms the loop lets
+   * I/O run, so the first proxies apply a change while the control plane works on the others.
+   */
+  function slicer(): () => Promise<void> {
+    let sliceStarted = clock.now();
+    return async () => {
+      if (clock.now() - sliceStarted < PUSH_SLICE_MS) return;
+      await new Promise<void>((resume) => clock.setTimeout(resume, 0));
+      sliceStarted = clock.now();
+    };
+  }
+
   async function push(batch: DebounceBatch): Promise<void> {
     await config.beforePush?.();
     preparing = undefined; // what is prepared stays usable; the rest is generated here
     status.changeStarted(batch.firstEventAt);
     const proxies = [...connected.values()].map((c) => c.identity);
-    let sliceStarted = clock.now();
+    const pause = slicer();
     for (const identity of proxies) {
       await publish(identity);
-      // Publishing is a chain of microtasks: without a pause, no response would reach a socket (and no ACK be
-      // read) until all proxies were done. Every few ms the loop lets I/O run, so the first proxies apply the
-      // change while the control plane works on the others.
-      if (clock.now() - sliceStarted >= PUSH_SLICE_MS) {
-        await new Promise<void>((resume) => clock.setTimeout(resume, 0));
-        sliceStarted = clock.now();
-      }
+      await pause();
     }
     status.pushCompleted({
       reasons: batch.reasons,
@@ -150,7 +158,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     const token = {};
     preparing = token;
     prepared.clear();
-    let sliceStarted = clock.now();
+    const pause = slicer();
     for (const { identity } of [...connected.values()]) {
       if (preparing !== token || config.generation?.() !== generation) return;
       const previous = cache.get(identity.id);
@@ -164,10 +172,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
       } catch {
         // Left for the push, which generates again and reports.
       }
-      if (clock.now() - sliceStarted >= PUSH_SLICE_MS) {
-        await new Promise<void>((resume) => clock.setTimeout(resume, 0));
-        sliceStarted = clock.now();
-      }
+      await pause();
     }
     if (preparing === token) preparing = undefined;
   }
