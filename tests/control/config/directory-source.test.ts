@@ -62,20 +62,26 @@ function manualTimers() {
   };
 }
 
+/** A source over an in-memory directory "/cfg", with hand-driven timers and its log lines collected. */
+function memorySource(files: Map<string, string>) {
+  const mem = memoryFs(files);
+  const clock = manualTimers();
+  const store = createConfigStore();
+  const lines: string[] = [];
+  const source = createDirectorySource({
+    fs: mem.fs,
+    dir: "/cfg",
+    store,
+    log: (l) => lines.push(l),
+    timers: clock.timers,
+  });
+  return { mem, clock, store, lines, source };
+}
+
 describe("createDirectorySource", () => {
   it("loads once, reads a burst of changes once, at once, and keeps the last good config on errors", async () => {
     const files = new Map([["/cfg/reviews.yaml", vs("v1")]]);
-    const mem = memoryFs(files);
-    const clock = manualTimers();
-    const store = createConfigStore();
-    const lines: string[] = [];
-    const source = createDirectorySource({
-      fs: mem.fs,
-      dir: "/cfg",
-      store,
-      log: (l) => lines.push(l),
-      timers: clock.timers,
-    });
+    const { mem, clock, store, lines, source } = memorySource(files);
     expect(await source.start()).toEqual([]);
     expect(store.version).toBe(1);
     expect(lines).toEqual(["config version 1: 1 objects from 1 files in /cfg"]);
@@ -131,17 +137,7 @@ describe("createDirectorySource", () => {
 
   it("reports held-back errors once changes keep coming for ten settle times, and never spins on an unreadable directory", async () => {
     const files = new Map([["/cfg/reviews.yaml", vs("v1")]]);
-    const mem = memoryFs(files);
-    const clock = manualTimers();
-    const store = createConfigStore();
-    const lines: string[] = [];
-    const source = createDirectorySource({
-      fs: mem.fs,
-      dir: "/cfg",
-      store,
-      log: (l) => lines.push(l),
-      timers: clock.timers,
-    });
+    const { mem, clock, store, lines, source } = memorySource(files);
     await source.start();
     const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -184,16 +180,7 @@ describe("createDirectorySource", () => {
       "/cfg/other.yaml",
       vs("v1").replace("name: reviews", "name: other"),
     ]]);
-    const mem = memoryFs(files);
-    const clock = manualTimers();
-    const store = createConfigStore();
-    const source = createDirectorySource({
-      fs: mem.fs,
-      dir: "/cfg",
-      store,
-      log: () => {},
-      timers: clock.timers,
-    });
+    const { mem, clock, store, source } = memorySource(files);
     await source.start();
     const subset = (name: string) =>
       store.get("VirtualService", "default", name)?.spec.http?.[0].route?.[0].destination.subset;

@@ -17,12 +17,32 @@ const gc = runInNewContext("gc") as () => void;
 /** Resolves after the current job, so WeakRefs made in it can be cleared. */
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+type Request = { node?: ReturnType<typeof create<typeof NodeSchema>> };
+
+/** A SotW stream over `requests` with `protocol`, on a cache, status and provider of its own. */
+function startStream(requests: AsyncIterable<Request>, protocol: StreamProtocol<Request, object>) {
+  const snapshot: Snapshot = { version: "1", resources: new Map() };
+  const abort = new AbortController();
+  const stream = runXdsStream(
+    requests,
+    abort.signal,
+    {
+      cache: createSnapshotCache(),
+      provider: { snapshotFor: () => snapshot },
+      status: createPushStatus({ metrics: createMetrics(), now: () => 0 }),
+      now: () => 0,
+    },
+    "sotw",
+    counter(),
+    protocol,
+  );
+  return { stream, abort };
+}
+
 describe("runXdsStream", () => {
   it("lets a sent response batch be collected while the stream waits for its next event", async () => {
-    const cache = createSnapshotCache();
-    const snapshot: Snapshot = { version: "1", resources: new Map() };
     const sent: WeakRef<object>[] = [];
-    const protocol: StreamProtocol<{ node?: ReturnType<typeof create<typeof NodeSchema>> }, object> = {
+    const protocol: StreamProtocol<Request, object> = {
       onRequest: () => {
         // A batch of two large responses, like the pieces of a first push.
         const batch = [{ bytes: new Uint8Array(1 << 20) }, { bytes: new Uint8Array(1 << 20) }];
@@ -31,25 +51,12 @@ describe("runXdsStream", () => {
       },
       onSnapshot: () => [],
     };
-    const abort = new AbortController();
     let wake: (() => void) | undefined;
     async function* requests() {
       yield { node: create(NodeSchema, { id: "sidecar~10.0.0.1~a.default~default.svc.cluster.local" }) };
       await new Promise<void>((resolve) => wake = resolve); // the proxy goes quiet
     }
-    const stream = runXdsStream(
-      requests(),
-      abort.signal,
-      {
-        cache,
-        provider: { snapshotFor: () => snapshot },
-        status: createPushStatus({ metrics: createMetrics(), now: () => 0 }),
-        now: () => 0,
-      },
-      "sotw",
-      counter(),
-      protocol,
-    );
+    const { stream, abort } = startStream(requests(), protocol);
     // Take both responses as Connect would (writing each out), then ask for the next one: the stream now waits.
     expect((await stream.next()).done).toBe(false);
     expect((await stream.next()).done).toBe(false);
@@ -66,37 +73,14 @@ describe("runXdsStream", () => {
   });
 
   it("lets a handled request be collected while the stream waits for the next one", async () => {
-    const cache = createSnapshotCache();
-    const snapshot: Snapshot = { version: "1", resources: new Map() };
-    const protocol: StreamProtocol<{ node?: ReturnType<typeof create<typeof NodeSchema>> }, object> = {
-      onRequest: () => [],
-      onSnapshot: () => [],
-    };
     // An iterator that keeps nothing once a request is handed over (a generator's frame would).
-    const pending: ((r: IteratorResult<{ node?: ReturnType<typeof create<typeof NodeSchema>> }>) => void)[] =
-      [];
+    const pending: ((r: IteratorResult<Request>) => void)[] = [];
     const requests = {
       [Symbol.asyncIterator]: () => ({
-        next: () =>
-          new Promise<IteratorResult<{ node?: ReturnType<typeof create<typeof NodeSchema>> }>>(
-            (resolve) => pending.push(resolve),
-          ),
+        next: () => new Promise<IteratorResult<Request>>((resolve) => pending.push(resolve)),
       }),
     };
-    const abort = new AbortController();
-    const stream = runXdsStream(
-      requests,
-      abort.signal,
-      {
-        cache,
-        provider: { snapshotFor: () => snapshot },
-        status: createPushStatus({ metrics: createMetrics(), now: () => 0 }),
-        now: () => 0,
-      },
-      "sotw",
-      counter(),
-      protocol,
-    );
+    const { stream, abort } = startStream(requests, { onRequest: () => [], onSnapshot: () => [] });
     const waiting = stream.next();
     await nextTask();
     // A large request (a SotW ACK repeats every resource name), handled, then the proxy goes quiet. Made in a
