@@ -1,4 +1,5 @@
 // Feeds a config store from a directory of YAML/JSON files, reloading (coalesced) whenever the directory changes.
+import { compare } from "../model/order.ts";
 import type { ConfigFile, ConfigStore } from "./config-store.ts";
 import type { ConfigProblem } from "./problem.ts";
 import { formatProblem, hasErrors } from "./problem.ts";
@@ -86,11 +87,13 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
   const waiters: (() => void)[] = [];
   /** When the watcher last reported a change (-Infinity: never). */
   let lastChangeAt = -Infinity;
-  /** A rejected read too soon after a change to tell a broken file from a half-written one: not reported yet. */
-  let heldBack = false;
-  /** When errors were first held back: changes that never pause (a file rewritten every few ms) do not hide them. */
-  let heldSince = Infinity;
-  const settling = () => now() - lastChangeAt < settleMs && now() - heldSince < HOLD_LIMIT * settleMs;
+  /**
+   * Since when the errors of a read too soon after a change (a broken file or a half-written one?) are held back,
+   * not reported; undefined when nothing is. Changes that never pause do not hide them for longer than HOLD_LIMIT.
+   */
+  let heldSince: number | undefined;
+  const settling = () =>
+    now() - lastChangeAt < settleMs && now() - (heldSince ?? now()) < HOLD_LIMIT * settleMs;
 
   // Problems name files relative to the directory ("networking/reviews.yaml"); "./cfg/" and "cfg" are the same.
   const prefixes = [`${dir.replace(/\/+$/, "")}/`, `${dir.replace(/^\.\//, "").replace(/\/+$/, "")}/`];
@@ -128,7 +131,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     const added = paths.some((path) => !texts.has(path));
     paths.forEach((path, i) => next.set(path, (read[i] as PromiseFulfilledResult<string>).value));
     // Files keep their (sorted) places when rewritten; only a new one means sorting again.
-    return added ? new Map([...next].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) : next;
+    return added ? new Map([...next].sort((a, b) => compare(a[0], b[0]))) : next;
   }
 
   async function load(): Promise<readonly ConfigProblem[]> {
@@ -136,7 +139,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     try {
       const read = await readChanged();
       if (read === undefined) {
-        if (heldBack && !settling()) report(store.problems(), store.version, texts.size);
+        if (heldSince !== undefined && !settling()) report(store.problems(), store.version, texts.size);
         return store.problems();
       }
       texts = read;
@@ -145,8 +148,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
       fullRead = true;
       // Reported now; the next watcher event (or start/reload) reads again. No re-read of its own: a directory
       // that cannot be read must not spin.
-      heldBack = false;
-      heldSince = Infinity;
+      heldSince = undefined;
       const problem: ConfigProblem = {
         file: dir,
         line: 0,
@@ -159,15 +161,13 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     }
     const before = store.version;
     const problems = store.replaceAll(files);
-    if (hasErrors(problems) && heldSince === Infinity) heldSince = now();
-    heldBack = hasErrors(problems) && settling();
-    if (!heldBack) report(problems, before, files.length);
+    if (hasErrors(problems)) heldSince ??= now();
+    if (!hasErrors(problems) || !settling()) report(problems, before, files.length);
     return problems;
   }
 
   function report(problems: readonly ConfigProblem[], before: number, fileCount: number): void {
-    heldBack = false;
-    heldSince = Infinity;
+    heldSince = undefined;
     for (const p of problems) log(formatProblem(p));
     if (hasErrors(problems)) {
       const errors = problems.filter((p) => p.severity === "error").length;
@@ -191,7 +191,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
       if (dirty && !stopped) {
         dirty = false;
         arm(0);
-      } else if (heldBack && !stopped) {
+      } else if (heldSince !== undefined && !stopped) {
         // Read everything again once the file has had time to be written; that read reports what it finds.
         fullRead = true;
         arm(Math.max(0, lastChangeAt + settleMs - now()));
