@@ -54,9 +54,3 @@ export function nodeOf(spec: ProxySpec): Node {
     },
   });
 }
-
-export function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
-}
