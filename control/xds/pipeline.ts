@@ -134,9 +134,18 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     };
   }
 
+  /**
+   * The generation every connected proxy was last pushed (undefined: not known). A push requested while it is
+   * still current publishes nothing: e.g. a file event whose re-read found the text already loaded, or the
+   * directory poll meeting an edit the watcher had already reported.
+   */
+  let pushedGeneration: unknown;
+
   async function push(batch: DebounceBatch): Promise<void> {
     await config.beforePush?.();
     preparing = undefined; // what is prepared stays usable; the rest is generated here
+    const generation = config.generation?.();
+    if (generation !== undefined && generation === pushedGeneration) return;
     status.changeStarted(batch.firstEventAt);
     const proxies = [...connected.values()].map((c) => c.identity);
     const pause = slicer();
@@ -144,6 +153,10 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
       await publish(identity);
       await pause();
     }
+    // Recorded only if nothing changed while the push ran (a change then has a push of its own queued).
+    pushedGeneration = generation !== undefined && config.generation?.() === generation
+      ? generation
+      : undefined;
     status.pushCompleted({
       reasons: batch.reasons,
       startedAt: batch.firstEventAt,

@@ -282,6 +282,27 @@ describe("createXdsPipeline prepare", () => {
     }
   });
 
+  it("does not push again while nothing it generates from has changed", async () => {
+    const p = preparing();
+    for (const { identity, node } of p.identities) {
+      p.pipeline.provider.onProxyConnected?.(identity, node);
+      await p.pipeline.provider.snapshotFor(identity, node);
+    }
+    p.change(meshResources(["10.0.0.2"]));
+    p.pipeline.requestPush("endpoints reviews");
+    await p.clock.advance(100);
+    const afterPush = p.calls();
+    expect(afterPush).toBe(6);
+    // A file event whose re-read found nothing new: the generation is the one just pushed.
+    p.pipeline.requestPush("config files changed");
+    await p.clock.advance(100);
+    expect(p.calls()).toBe(afterPush);
+    p.change(meshResources(["10.0.0.3"]));
+    p.pipeline.requestPush("endpoints reviews again");
+    await p.clock.advance(100);
+    expect(p.calls()).toBe(afterPush + 3);
+  });
+
   it("generates again what another change made stale before the push", async () => {
     const p = preparing();
     const [{ identity, node }] = p.identities;
