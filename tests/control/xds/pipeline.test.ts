@@ -252,6 +252,13 @@ describe("createXdsPipeline prepare", () => {
       pipeline,
       identities,
       calls: () => calls,
+      /** Connects every identity and waits for its first snapshot. */
+      async connectAll() {
+        for (const { identity, node } of identities) {
+          pipeline.provider.onProxyConnected?.(identity, node);
+          await pipeline.provider.snapshotFor(identity, node);
+        }
+      },
       change: (w: SnapshotResources) => {
         world = w;
         generation = {};
@@ -261,10 +268,7 @@ describe("createXdsPipeline prepare", () => {
 
   it("publishes the snapshots prepared during the quiet period without generating them again", async () => {
     const p = preparing();
-    for (const { identity, node } of p.identities) {
-      p.pipeline.provider.onProxyConnected?.(identity, node);
-      await p.pipeline.provider.snapshotFor(identity, node);
-    }
+    await p.connectAll();
     p.change(meshResources(["10.0.0.2"]));
     p.pipeline.requestPush("endpoints reviews");
     const before = p.calls();
@@ -284,10 +288,7 @@ describe("createXdsPipeline prepare", () => {
 
   it("does not push again while nothing it generates from has changed", async () => {
     const p = preparing();
-    for (const { identity, node } of p.identities) {
-      p.pipeline.provider.onProxyConnected?.(identity, node);
-      await p.pipeline.provider.snapshotFor(identity, node);
-    }
+    await p.connectAll();
     p.change(meshResources(["10.0.0.2"]));
     p.pipeline.requestPush("endpoints reviews");
     await p.clock.advance(100);
