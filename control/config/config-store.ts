@@ -1,30 +1,23 @@
 // The file config store: validates a whole set of files, swaps it in atomically, keeps the last good set on errors.
-import { compare } from "../model/order.ts";
 import type { ConfigObject } from "../model/types.ts";
-import type { KindSpecs } from "./istio-types.ts";
+import {
+  type ConfigSnapshot,
+  createSnapshot,
+  type IndexedSnapshot,
+  jsonOf,
+  keyOf,
+  patchSnapshot,
+  sortObjects,
+} from "./config-snapshot.ts";
 import type { ConfigProblem } from "./problem.ts";
 import { hasErrors, sortProblems } from "./problem.ts";
 import { checkConfigFile, type CheckedFile } from "./validate.ts";
 
+export type { ConfigSnapshot } from "./config-snapshot.ts";
+
 export interface ConfigFile {
   readonly file: string;
   readonly text: string;
-}
-
-/** A frozen view of one accepted config set. */
-export interface ConfigSnapshot {
-  /** 0 before anything was accepted; +1 on every accepted change. */
-  readonly version: number;
-  list<K extends keyof KindSpecs>(kind: K): readonly ConfigObject<KindSpecs[K]>[];
-  list(kind: string): readonly ConfigObject[];
-  get<K extends keyof KindSpecs>(
-    kind: K,
-    namespace: string,
-    name: string,
-  ): ConfigObject<KindSpecs[K]> | undefined;
-  get(kind: string, namespace: string, name: string): ConfigObject | undefined;
-  /** Every object, sorted by kind, namespace, name. */
-  all(): readonly ConfigObject[];
 }
 
 export interface ConfigStore extends ConfigSnapshot {
@@ -51,46 +44,39 @@ interface CheckedEntry {
   readonly checked: CheckedFile;
 }
 
-const json = new WeakMap<ConfigObject, string>();
-const keys = new WeakMap<ConfigObject, string>();
-
-/** "kind/namespace/name", made once per object (a reload meets every unchanged object again). */
-function keyOf(o: ConfigObject): string {
-  let key = keys.get(o);
-  if (key === undefined) keys.set(o, key = `${o.kind}/${o.namespace}/${o.name}`);
-  return key;
+/** The accepted set: its snapshot and the checked file entries it was made from. */
+interface Accepted {
+  readonly snapshot: IndexedSnapshot;
+  readonly entries: ReadonlyMap<string, CheckedEntry>;
 }
 
-/** An object's JSON; objects come from the per-file cache and are frozen once accepted, so it is kept. */
-function jsonOf(o: ConfigObject): string {
-  let text = json.get(o);
-  if (text === undefined) json.set(o, text = JSON.stringify(o));
-  return text;
-}
+/** Past this many changed files (or an eighth of them) a change is applied by rebuilding the snapshot. */
+const PATCH_FILES = 16;
 
 export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore {
-  let current = createSnapshot([], 0);
-  /** The accepted objects' JSON, in order: an edit that changes nothing is recognised element by element. */
-  let fingerprint: readonly string[] = [];
+  let accepted: Accepted = { snapshot: createSnapshot([], 0), entries: new Map() };
   let latestProblems: readonly ConfigProblem[] = [];
   let checkedFiles = new Map<string, CheckedEntry>();
   const subscribers = new Set<(s: ConfigSnapshot) => void>();
   const reportError = options.onSubscriberError ??
     ((err: unknown) => console.error("config subscriber failed:", err));
+  const current = () => accepted.snapshot;
 
   const store: ConfigStore = {
     get version() {
-      return current.version;
+      return current().version;
     },
-    list: ((kind: string) => current.list(kind)) as ConfigSnapshot["list"],
+    get size() {
+      return current().size;
+    },
+    list: ((kind: string) => current().list(kind)) as ConfigSnapshot["list"],
     get:
       ((kind: string, namespace: string, name: string) =>
-        current.get(kind, namespace, name)) as ConfigSnapshot["get"],
-    all: () => current.all(),
-    snapshot: () => current,
+        current().get(kind, namespace, name)) as ConfigSnapshot["get"],
+    all: () => current().all(),
+    snapshot: current,
     problems: () => latestProblems,
     replaceAll(files) {
-      const objects: ConfigObject[] = [];
       const problems: ConfigProblem[] = [];
       const seen = new Map<string, CheckedEntry>();
       for (const f of files) {
@@ -98,24 +84,18 @@ export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore
         let entry = checkedFiles.get(f.file);
         if (entry?.text !== f.text) entry = { text: f.text, checked: checkConfigFile(f.text, f.file) };
         seen.set(f.file, entry);
-        objects.push(...entry.checked.objects);
-        problems.push(...entry.checked.problems);
+        for (const p of entry.checked.problems) problems.push(p);
       }
       checkedFiles = seen;
-      problems.push(...duplicateProblems(objects));
+      const next = patched(accepted, seen, problems) ?? rebuilt(accepted.snapshot, seen, problems);
       latestProblems = sortProblems(problems);
-      if (hasErrors(problems)) return latestProblems;
-      const sorted = sortObjects(objects);
-      // Each object is serialized once (jsonOf): unchanged ones compare as the same string.
-      const next = sorted.map(jsonOf);
-      if (next.length === fingerprint.length && next.every((j, i) => j === fingerprint[i])) {
-        return latestProblems;
-      }
-      fingerprint = next;
-      current = createSnapshot(sorted, current.version + 1);
+      if (next === "errors") return latestProblems;
+      // The same objects (say, only a comment changed) are still these files' objects from now on.
+      accepted = { snapshot: next === "same" ? accepted.snapshot : next, entries: seen };
+      if (next === "same") return latestProblems;
       for (const cb of [...subscribers]) {
         try {
-          cb(current);
+          cb(next);
         } catch (err) {
           reportError(err);
         }
@@ -128,6 +108,73 @@ export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore
     },
   };
   return store;
+}
+
+/** What a set of files makes of the accepted config. */
+type Outcome = IndexedSnapshot | "same" | "errors";
+
+/** The next snapshot from every file's objects (duplicates are added to `problems`). */
+function rebuilt(
+  current: IndexedSnapshot,
+  entries: ReadonlyMap<string, CheckedEntry>,
+  problems: ConfigProblem[],
+): Outcome {
+  const objects: ConfigObject[] = [];
+  for (const entry of entries.values()) for (const o of entry.checked.objects) objects.push(o);
+  problems.push(...duplicateProblems(objects));
+  if (hasErrors(problems)) return "errors";
+  const sorted = sortObjects(objects);
+  const before = current.all();
+  // Each object is serialized once (jsonOf): unchanged ones compare as the same string.
+  const same = sorted.length === before.length && sorted.every((o, i) => jsonOf(o) === jsonOf(before[i]));
+  return same ? "same" : createSnapshot(sorted, current.version + 1);
+}
+
+/**
+ * The next snapshot patched from the accepted one when a few files changed (an edit of one file is then worth
+ * its own objects, not the mesh's); undefined to rebuild instead: many files changed, or a key now appears twice
+ * (rebuilding names the duplicate the way a full check does).
+ */
+function patched(
+  accepted: Accepted,
+  entries: ReadonlyMap<string, CheckedEntry>,
+  problems: readonly ConfigProblem[],
+): Outcome | undefined {
+  if (accepted.snapshot.version === 0) return undefined;
+  const limit = Math.max(PATCH_FILES, entries.size / 8);
+  const removed: ConfigObject[] = [];
+  const added: ConfigObject[] = [];
+  let changed = 0;
+  let kept = 0;
+  for (const [file, entry] of entries) {
+    const before = accepted.entries.get(file);
+    if (before !== undefined) kept++;
+    if (before === entry) continue;
+    if (++changed > limit) return undefined;
+    if (before !== undefined) removed.push(...before.checked.objects);
+    added.push(...entry.checked.objects);
+  }
+  if (kept < accepted.entries.size) {
+    for (const [file, before] of accepted.entries) {
+      if (entries.has(file)) continue;
+      if (++changed > limit) return undefined;
+      removed.push(...before.checked.objects);
+    }
+  }
+  // Keys of the objects that stay, plus the added ones: any key met twice means a rebuild.
+  const leaving = new Map(removed.map((o) => [keyOf(o), o]));
+  const joining = new Set<string>();
+  for (const o of added) {
+    const key = keyOf(o);
+    if (joining.has(key) || (accepted.snapshot.byKey.has(key) && !leaving.has(key))) return undefined;
+    joining.add(key);
+  }
+  if (hasErrors(problems)) return "errors";
+  const same = removed.length === added.length && added.every((o) => {
+    const before = leaving.get(keyOf(o));
+    return before !== undefined && jsonOf(before) === jsonOf(o);
+  });
+  return same ? "same" : patchSnapshot(accepted.snapshot, removed, added, accepted.snapshot.version + 1);
 }
 
 /** The same kind/namespace/name twice, in one file or across files, is an error at the second one. */
@@ -154,40 +201,4 @@ export function duplicateProblems(objects: readonly ConfigObject[]): ConfigProbl
     });
   }
   return problems;
-}
-
-/** By kind, namespace, name (field by field: "/" in a key would sort before a longer kind's letters). */
-function sortObjects(objects: readonly ConfigObject[]): ConfigObject[] {
-  return [...objects].sort((a, b) =>
-    compare(a.kind, b.kind) || compare(a.namespace, b.namespace) || compare(a.name, b.name)
-  );
-}
-
-function createSnapshot(objects: readonly ConfigObject[], version: number): ConfigSnapshot {
-  const byKind = new Map<string, ConfigObject[]>();
-  const byKey = new Map<string, ConfigObject>();
-  for (const o of objects) {
-    const frozen = deepFreeze(o);
-    const list = byKind.get(o.kind) ?? [];
-    list.push(frozen);
-    byKind.set(o.kind, list);
-    byKey.set(keyOf(o), frozen);
-  }
-  const all = Object.freeze([...byKey.values()]);
-  return Object.freeze({
-    version,
-    list: ((kind: string) => byKind.get(kind) ?? []) as ConfigSnapshot["list"],
-    get: ((kind: string, namespace: string, name: string) =>
-      byKey.get(`${kind}/${namespace}/${name}`)) as ConfigSnapshot["get"],
-    all: () =>
-      all,
-  });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

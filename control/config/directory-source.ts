@@ -177,7 +177,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
         }); keeping config version ${store.version}`,
       );
     } else if (store.version !== before) {
-      log(`config version ${store.version}: ${store.all().length} objects from ${fileCount} files in ${dir}`);
+      log(`config version ${store.version}: ${store.size} objects from ${fileCount} files in ${dir}`);
     }
   }
 
