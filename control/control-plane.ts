@@ -149,9 +149,9 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   };
   store.onChange((snapshot) => {
     loaded = true;
-    const objects = snapshot.all();
-    kube.replace(objects);
-    serviceEntries.replace(objects);
+    // By kind: the registries tell an edit of one kind's few objects from a new mesh by the arrays they get.
+    kube.replace(snapshot);
+    serviceEntries.replace(snapshot);
     invalidate(`config version ${snapshot.version}`, false);
   });
   // File-fed registries change because the config did; the registration API's changes are events of their own.

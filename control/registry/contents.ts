@@ -9,19 +9,39 @@ export interface RegistryContents {
   readonly services: readonly Service[];
   readonly instances: ReadonlyMap<string, readonly ServiceInstance[]>;
   readonly workloads: readonly Workload[];
+  /**
+   * Set by a build that started from the previous contents: the only hostnames that may differ from them (the
+   * change event compares these, not every host).
+   */
+  readonly touched?: readonly string[];
+}
+
+/** Config objects: a list, or a config snapshot's lists by kind (the same array while a kind is unchanged). */
+export type ConfigInput = readonly ConfigObject[] | { list(kind: string): readonly ConfigObject[] };
+
+/** One kind's objects from either form of input (a list is filtered once per kind). */
+export function kindLists(input: ConfigInput): (kind: string) => readonly ConfigObject[] {
+  if (!Array.isArray(input)) return (kind) => (input as Exclude<ConfigInput, readonly unknown[]>).list(kind);
+  const objects = input as readonly ConfigObject[];
+  const byKind = new Map<string, readonly ConfigObject[]>();
+  return (kind) => {
+    let list = byKind.get(kind);
+    if (list === undefined) byKind.set(kind, list = objects.filter((o) => o.kind === kind));
+    return list;
+  };
 }
 
 /** A registry fed with config objects: `replace` recomputes and emits one event naming the changed hostnames. */
 export interface ConfigFedRegistry extends ServiceRegistry {
-  replace(objects: readonly ConfigObject[]): void;
+  replace(input: ConfigInput): void;
 }
 
 export const EMPTY_CONTENTS: RegistryContents = { services: [], instances: new Map(), workloads: [] };
 
 export function createConfigFedRegistry(
   name: string,
-  build: (objects: readonly ConfigObject[]) => RegistryContents,
-  objects: readonly ConfigObject[],
+  build: (input: ConfigInput) => RegistryContents,
+  objects: ConfigInput,
 ): ConfigFedRegistry {
   let contents = build(objects);
   const emitter = createChangeEmitter();
@@ -34,7 +54,8 @@ export function createConfigFedRegistry(
     replace(next) {
       const before = contents;
       contents = build(next);
-      const changed = changedHostnames(before, contents);
+      if (contents === before) return;
+      const changed = changedHostnames(before, contents, contents.touched);
       // Registries hand out the same workloads array while nothing about them changed.
       const workloadsChanged = before.workloads !== contents.workloads &&
         JSON.stringify(before.workloads) !== JSON.stringify(contents.workloads);
@@ -75,11 +96,23 @@ function hostKeysOf(c: RegistryContents): ReadonlyMap<string, string> {
   return keys;
 }
 
-/** Hostnames whose service definition or instance list differs between two snapshots, sorted. */
-export function changedHostnames(a: RegistryContents, b: RegistryContents): string[] {
+/**
+ * Hostnames whose service definition or instance list differs between two snapshots, sorted; only among
+ * `candidates` when given (the others are known to be the same).
+ */
+export function changedHostnames(
+  a: RegistryContents,
+  b: RegistryContents,
+  candidates?: readonly string[],
+): string[] {
+  const empty = JSON.stringify([undefined, []]);
+  if (candidates !== undefined) {
+    const json = (c: RegistryContents, host: string) =>
+      hostJson(c.services.find((s) => s.hostname === host), c.instances.get(host));
+    return [...new Set(candidates)].filter((h) => json(a, h) !== json(b, h)).sort();
+  }
   const keysA = hostKeysOf(a);
   const keysB = hostKeysOf(b);
-  const empty = JSON.stringify([undefined, []]);
   const hosts = new Set<string>([...keysA.keys(), ...keysB.keys()]);
   return [...hosts].filter((h) => (keysA.get(h) ?? empty) !== (keysB.get(h) ?? empty)).sort();
 }

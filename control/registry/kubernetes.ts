@@ -1,30 +1,28 @@
 // The Kubernetes registry: Service + EndpointSlice / Endpoints / Pod objects → Services, ServiceInstances, Workloads.
-import type { ConfigObject, Service, ServiceInstance, ServicePort, Workload } from "../model/types.ts";
+import type { ConfigObject, Service, ServiceInstance } from "../model/types.ts";
 import { compare, sameItems } from "../model/order.ts";
 import {
   type ConfigFedRegistry,
+  type ConfigInput,
   createConfigFedRegistry,
+  kindLists,
   type RegistryContents,
   sortInstances,
 } from "./contents.ts";
+import { serviceSpec, sliceServiceName } from "./k8s-objects.ts";
+import { isEmptySelector } from "./labels.ts";
 import {
-  endpointsSubsets,
-  type K8sEndpointAddress,
-  type K8sEndpointPort,
-  type K8sServicePort,
-  podIP,
-  podNamedPort,
-  podReady,
-  podServiceAccount,
-  serviceSpec,
-  sliceEndpoints,
-  slicePorts,
-  sliceServiceName,
-} from "./k8s-objects.ts";
-import { isEmptySelector, matchesSelector } from "./labels.ts";
-import { selectProtocol } from "./protocol.ts";
+  buildService,
+  type BuiltService,
+  groupBy,
+  type Index,
+  KUBERNETES_REGISTRY,
+  type PodFacts,
+  podFacts,
+  selectPods,
+} from "./kubernetes-service.ts";
 
-export const KUBERNETES_REGISTRY = "kubernetes";
+export { KUBERNETES_REGISTRY };
 
 export interface KubernetesRegistryOptions {
   /** Default "cluster.local": hostnames are `<name>.<namespace>.svc.<domainSuffix>`. */
@@ -32,46 +30,68 @@ export interface KubernetesRegistryOptions {
   readonly objects?: readonly ConfigObject[];
 }
 
-/** A registry over Kubernetes objects; `replace(objects)` feeds it the current set (other kinds are ignored). */
+/** The four kinds the registry reads. */
+interface KubeLists {
+  readonly services: readonly ConfigObject[];
+  readonly slices: readonly ConfigObject[];
+  readonly endpoints: readonly ConfigObject[];
+  readonly pods: readonly ConfigObject[];
+}
+
+function kubeLists(input: ConfigInput): KubeLists {
+  const list = kindLists(input);
+  return {
+    services: list("Service"),
+    slices: list("EndpointSlice"),
+    endpoints: list("Endpoints"),
+    pods: list("Pod"),
+  };
+}
+
+/**
+ * A registry over Kubernetes objects; `replace(input)` feeds it the current set (other kinds are ignored). An
+ * edit of a few Services, EndpointSlices or Endpoints rebuilds those services only (see `updated`).
+ */
 export function createKubernetesRegistry(options: KubernetesRegistryOptions = {}): ConfigFedRegistry {
   const suffix = options.domainSuffix ?? "cluster.local";
   const memo = createServiceMemo();
+  let last: { readonly lists: KubeLists; readonly contents: RegistryContents } | undefined;
   return createConfigFedRegistry(
     KUBERNETES_REGISTRY,
-    (objects) => buildKubernetesContents(objects, suffix, memo),
+    (input) => {
+      const lists = kubeLists(input);
+      const contents = (last && updated(last.lists, last.contents, lists, suffix, memo)) ??
+        buildFromLists(lists, suffix, memo);
+      last = { lists, contents };
+      return contents;
+    },
     options.objects ?? [],
   );
-}
-
-interface Index extends PodFacts {
-  /** EndpointSlices grouped by "namespace/service", in input order. */
-  readonly slicesByService: ReadonlyMap<string, readonly ConfigObject[]>;
-  readonly endpoints: ReadonlyMap<string, ConfigObject>;
 }
 
 /** Computes the registry contents from a list of config objects. */
 export function buildKubernetesContents(
   objects: readonly ConfigObject[],
   domainSuffix: string,
-  memo: ServiceMemo = createServiceMemo(),
 ): RegistryContents {
-  const pods = memo.usePods(objects.filter((o) => o.kind === "Pod"));
-  const slices = objects.filter((o) => o.kind === "EndpointSlice");
+  return buildFromLists(kubeLists(objects), domainSuffix, createServiceMemo());
+}
+
+const serviceKey = (o: ConfigObject) => `${o.namespace}/${o.name}`;
+// A slice without the service-name label belongs to no Service ("\u0000" is in no Service name).
+const sliceKey = (s: ConfigObject) => `${s.namespace}/${sliceServiceName(s) ?? "\u0000"}`;
+
+function buildFromLists(lists: KubeLists, domainSuffix: string, memo: ServiceMemo): RegistryContents {
+  const pods = memo.usePods(lists.pods);
   const index: Index = {
     ...pods,
-    // A slice without the service-name label belongs to no Service ("\u0000" is in no Service name).
-    slicesByService: groupBy(slices, (s) => `${s.namespace}/${sliceServiceName(s) ?? "\u0000"}`),
-    endpoints: new Map(
-      objects.filter((o) => o.kind === "Endpoints").map((e) => [`${e.namespace}/${e.name}`, e]),
-    ),
+    slicesByService: groupBy(lists.slices, sliceKey),
+    endpoints: new Map(lists.endpoints.map((e) => [serviceKey(e), e])),
   };
   const services: Service[] = [];
   const instances = new Map<string, ServiceInstance[]>();
-  for (const svc of objects.filter((o) => o.kind === "Service")) {
-    const built = memo.get(svc, index, () => {
-      const b = buildService(svc, domainSuffix, index);
-      return { service: b.service, instances: sortInstances(b.instances) };
-    });
+  for (const svc of lists.services) {
+    const built = buildOne(svc, index, domainSuffix, memo);
     services.push(built.service);
     instances.set(built.service.hostname, built.instances);
   }
@@ -79,221 +99,87 @@ export function buildKubernetesContents(
   return { services, instances, workloads: pods.workloads };
 }
 
-/** What follows from the Pods alone: rebuilt only when a Pod changes (an endpoint edit leaves it as it was). */
-interface PodFacts {
-  /** Pods by "namespace\u0000key=value" of each of their labels: a selector looks at one bucket, not a namespace. */
-  readonly podsByLabel: ReadonlyMap<string, readonly ConfigObject[]>;
-  readonly podByName: ReadonlyMap<string, ConfigObject>;
-  readonly podByIP: ReadonlyMap<string, ConfigObject>;
-  /** The same array while the Pods are the same objects. */
-  readonly workloads: readonly Workload[];
-}
-
-function podFacts(pods: readonly ConfigObject[]): PodFacts {
-  return {
-    podsByLabel: labelIndex(pods),
-    podByName: new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p])),
-    podByIP: new Map(pods.flatMap((p) => {
-      const ip = podIP(p);
-      return ip === undefined ? [] : [[ip, p] as const];
-    })),
-    workloads: pods.flatMap((p) => {
-      const address = podIP(p);
-      if (address === undefined) return [];
-      return [{
-        name: p.name,
-        namespace: p.namespace,
-        address,
-        labels: p.labels,
-        serviceAccount: podServiceAccount(p),
-      }];
-    }),
-  };
-}
-
-function buildService(
-  obj: ConfigObject,
-  domainSuffix: string,
-  index: Index,
-): { service: Service; instances: ServiceInstance[] } {
-  const spec = serviceSpec(obj);
-  const hostname = `${obj.name}.${obj.namespace}.svc.${domainSuffix}`;
-  const selector = isEmptySelector(spec.selector) ? undefined : spec.selector;
-  const selected = selector === undefined ? [] : selectPods(index, obj.namespace, selector);
-  const slices = index.slicesByService.get(`${obj.namespace}/${obj.name}`) ?? [];
-  const rawPorts = (spec.ports ?? []).filter((p) =>
-    p.protocol === undefined || p.protocol.toUpperCase() === "TCP"
-  );
-  const ports = rawPorts.map((p): ServicePort => ({
-    name: p.name ?? "",
-    port: p.port,
-    protocol: selectProtocol(p.name, p.appProtocol),
-    targetPort: resolveTargetPort(p, selected, slices),
-  }));
-  const external = spec.type === "ExternalName" && spec.externalName !== undefined;
-  const clusterIP = spec.clusterIP;
-  const service: Service = {
-    hostname,
-    namespace: obj.namespace,
-    ports,
-    selector,
-    address: clusterIP !== undefined && clusterIP !== "" && clusterIP !== "None" ? clusterIP : undefined,
-    resolution: external ? "DNS" : "STATIC",
-    external: false,
-    registry: KUBERNETES_REGISTRY,
-  };
-  const make = (
-    port: K8sServicePort,
-    target: number,
-    address: string,
-    ready: boolean,
-    pod?: ConfigObject,
-  ) => ({
-    hostname,
-    servicePort: port.port,
-    address,
-    port: target,
-    labels: pod?.labels ?? {},
-    namespace: obj.namespace,
-    serviceAccount: pod === undefined ? undefined : podServiceAccount(pod),
-    workloadName: pod?.name,
-    weight: 1,
-    healthy: ready,
-    registry: KUBERNETES_REGISTRY,
+function buildOne(svc: ConfigObject, index: Index, domainSuffix: string, memo: ServiceMemo): BuiltService {
+  return memo.get(svc, index, () => {
+    const b = buildService(svc, domainSuffix, index);
+    return { service: b.service, instances: sortInstances(b.instances) };
   });
-  const out: ServiceInstance[] = [];
-  const endpoints = index.endpoints.get(`${obj.namespace}/${obj.name}`);
-  if (slices.length > 0) {
-    for (const slice of slices) {
-      for (const port of rawPorts) {
-        const target = endpointPort(slicePorts(slice), port);
-        if (target === undefined) continue;
-        for (const ep of sliceEndpoints(slice)) {
-          for (const address of ep.addresses ?? []) {
-            const pod = findPod(index, obj.namespace, address, ep.targetRef);
-            out.push(make(port, target, address, ep.conditions?.ready !== false, pod));
-          }
-        }
-      }
+}
+
+/** Past this many services touched (or an eighth of them) an edit rebuilds every service. */
+const PATCH_SERVICES = 16;
+
+/**
+ * The contents after an edit that left the Pods as they were, rebuilding only the services whose Service,
+ * EndpointSlices or Endpoints changed; undefined when a full build is due (Pods changed, or many services).
+ */
+function updated(
+  before: KubeLists,
+  contents: RegistryContents,
+  lists: KubeLists,
+  domainSuffix: string,
+  memo: ServiceMemo,
+): RegistryContents | undefined {
+  if (!sameItems(before.pods, lists.pods)) return undefined;
+  const limit = Math.max(PATCH_SERVICES, lists.services.length / 8);
+  const keys = new Set<string>();
+  if (
+    !differing(before.services, lists.services, serviceKey, keys, limit) ||
+    !differing(before.slices, lists.slices, sliceKey, keys, limit) ||
+    !differing(before.endpoints, lists.endpoints, serviceKey, keys, limit)
+  ) return undefined;
+  if (keys.size === 0) return contents;
+  const index: Index = {
+    ...memo.usePods(lists.pods),
+    slicesByService: groupBy(lists.slices.filter((s) => keys.has(sliceKey(s))), sliceKey),
+    endpoints: new Map(lists.endpoints.filter((e) => keys.has(serviceKey(e))).map((e) => [serviceKey(e), e])),
+  };
+  const hostnameOf = (key: string) => {
+    const slash = key.indexOf("/");
+    return `${key.slice(slash + 1)}.${key.slice(0, slash)}.svc.${domainSuffix}`;
+  };
+  const touched = [...keys].map(hostnameOf);
+  const gone = new Set(touched);
+  const instances = new Map(contents.instances);
+  for (const host of touched) instances.delete(host);
+  const services = contents.services.filter((s) => !gone.has(s.hostname));
+  for (const svc of lists.services) {
+    if (!keys.has(serviceKey(svc))) continue;
+    const built = buildOne(svc, index, domainSuffix, memo);
+    services.push(built.service);
+    instances.set(built.service.hostname, built.instances);
+  }
+  services.sort((a, b) => compare(a.hostname, b.hostname));
+  return { services, instances, workloads: contents.workloads, touched };
+}
+
+/**
+ * Adds to `keys` the key of every object in one list but not the other; false when that passes `limit`. Lists
+ * from a config snapshot keep their order, so an object replaced in place is found position by position.
+ */
+function differing(
+  a: readonly ConfigObject[],
+  b: readonly ConfigObject[],
+  key: (o: ConfigObject) => string,
+  keys: Set<string>,
+  limit: number,
+): boolean {
+  if (a === b) return true;
+  if (a.length === b.length) {
+    // Both objects at a position that differs: an object in one list only is at such a position.
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === b[i]) continue;
+      keys.add(key(a[i]));
+      keys.add(key(b[i]));
+      if (keys.size > limit) return false;
     }
-  } else if (endpoints !== undefined) {
-    for (const subset of endpointsSubsets(endpoints)) {
-      for (const port of rawPorts) {
-        const target = endpointPort(subset.ports ?? [], port);
-        if (target === undefined) continue;
-        const add = (a: K8sEndpointAddress, ready: boolean) => {
-          if (a.ip === undefined) return;
-          out.push(make(port, target, a.ip, ready, findPod(index, obj.namespace, a.ip, a.targetRef)));
-        };
-        for (const a of subset.addresses ?? []) add(a, true);
-        for (const a of subset.notReadyAddresses ?? []) add(a, false);
-      }
-    }
-  } else if (external) {
-    for (const port of rawPorts) out.push(make(port, port.port, spec.externalName!, true));
-  } else {
-    // No endpoint objects (a file-only mesh): the selected Pods with an IP are the instances.
-    for (const pod of selected) {
-      const address = podIP(pod);
-      if (address === undefined) continue;
-      for (const port of rawPorts) {
-        const target = podTargetPort(port, pod);
-        if (target !== undefined) out.push(make(port, target, address, podReady(pod), pod));
-      }
-    }
+    return true;
   }
-  return { service, instances: out };
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = out.get(k);
-    if (list === undefined) out.set(k, [item]);
-    else list.push(item);
-  }
-  return out;
-}
-
-/** The number behind a Service port's targetPort: numeric, or named and found in a selected Pod or a slice. */
-function resolveTargetPort(
-  port: K8sServicePort,
-  pods: readonly ConfigObject[],
-  slices: readonly ConfigObject[],
-): number {
-  const target = port.targetPort;
-  if (typeof target === "number") return target;
-  if (target === undefined || target === "") return port.port;
-  if (/^\d+$/.test(target)) return Number(target);
-  for (const pod of pods) {
-    const n = podNamedPort(pod, target);
-    if (n !== undefined) return n;
-  }
-  for (const slice of slices) {
-    const n = endpointPort(slicePorts(slice), port);
-    if (n !== undefined) return n;
-  }
-  return port.port;
-}
-
-function podTargetPort(port: K8sServicePort, pod: ConfigObject): number | undefined {
-  const target = port.targetPort;
-  if (typeof target === "number") return target;
-  if (target === undefined || target === "") return port.port;
-  if (/^\d+$/.test(target)) return Number(target);
-  return podNamedPort(pod, target);
-}
-
-/** The endpoint port for a Service port: slice/subset ports carry the Service port's name ("" when unnamed). */
-function endpointPort(ports: readonly K8sEndpointPort[], port: K8sServicePort): number | undefined {
-  const name = port.name ?? "";
-  const hit = ports.find((p) => (p.name ?? "") === name) ??
-    (ports.length === 1 && name === "" ? ports[0] : undefined);
-  return hit?.port;
-}
-
-function findPod(
-  index: Index,
-  namespace: string,
-  address: string,
-  ref: { readonly kind?: string; readonly name?: string; readonly namespace?: string } | undefined,
-): ConfigObject | undefined {
-  if (ref?.name !== undefined && (ref.kind === undefined || ref.kind === "Pod")) {
-    const pod = index.podByName.get(`${ref.namespace ?? namespace}/${ref.name}`);
-    if (pod !== undefined) return pod;
-  }
-  return index.podByIP.get(address);
-}
-
-function labelIndex(pods: readonly ConfigObject[]): Map<string, ConfigObject[]> {
-  const index = new Map<string, ConfigObject[]>();
-  for (const pod of pods) {
-    for (const [k, v] of Object.entries(pod.labels ?? {})) {
-      const key = `${pod.namespace}\u0000${k}=${v}`;
-      const list = index.get(key);
-      if (list === undefined) index.set(key, [pod]);
-      else list.push(pod);
-    }
-  }
-  return index;
-}
-
-/** The namespace's pods matching a non-empty selector, in input order. */
-function selectPods(
-  index: Index,
-  namespace: string,
-  selector: Readonly<Record<string, string>>,
-): ConfigObject[] {
-  const [k, v] = Object.entries(selector)[0];
-  return (index.podsByLabel.get(`${namespace}\u0000${k}=${v}`) ?? []).filter((p) =>
-    matchesSelector(p.labels, selector)
-  );
-}
-
-interface BuiltService {
-  readonly service: Service;
-  readonly instances: ServiceInstance[];
+  const inA = new Set(a);
+  const inB = new Set(b);
+  for (const o of a) if (!inB.has(o)) keys.add(key(o));
+  for (const o of b) if (!inA.has(o)) keys.add(key(o));
+  return keys.size <= limit;
 }
 
 /**
@@ -321,8 +207,8 @@ function createServiceMemo(): ServiceMemo {
     get(svc, index, build) {
       const selector = serviceSpec(svc).selector;
       const deps = [
-        index.endpoints.get(`${svc.namespace}/${svc.name}`),
-        ...(index.slicesByService.get(`${svc.namespace}/${svc.name}`) ?? []),
+        index.endpoints.get(serviceKey(svc)),
+        ...(index.slicesByService.get(serviceKey(svc)) ?? []),
       ];
       if (!isEmptySelector(selector)) deps.push(...selectPods(index, svc.namespace, selector!));
       const cached = byService.get(svc);

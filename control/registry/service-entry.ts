@@ -1,9 +1,11 @@
 // The ServiceEntry registry: ServiceEntry hosts × ports → Services; endpoints, WorkloadEntries and Pods → instances.
 import type { ConfigObject, Service, ServiceInstance, ServicePort, Workload } from "../model/types.ts";
-import { compare } from "../model/order.ts";
+import { compare, sameItems } from "../model/order.ts";
 import {
   type ConfigFedRegistry,
+  type ConfigInput,
   createConfigFedRegistry,
+  kindLists,
   type RegistryContents,
   sortInstances,
 } from "./contents.ts";
@@ -37,9 +39,22 @@ export interface ServiceEntrySpec {
   readonly workloadSelector?: { readonly labels?: Labels };
 }
 
-export function createServiceEntryRegistry(objects: readonly ConfigObject[] = []): ConfigFedRegistry {
-  return createConfigFedRegistry(SERVICE_ENTRY_REGISTRY, buildServiceEntryContents, objects);
+export function createServiceEntryRegistry(objects: ConfigInput = []): ConfigFedRegistry {
+  // Rebuilt only when one of its kinds changed (a config snapshot hands out the same arrays until then).
+  let last:
+    | { readonly inputs: readonly (readonly ConfigObject[])[]; readonly contents: RegistryContents }
+    | undefined;
+  return createConfigFedRegistry(SERVICE_ENTRY_REGISTRY, (input) => {
+    const list = kindLists(input);
+    const inputs = INPUT_KINDS.map((kind) => list(kind));
+    if (last === undefined || !sameItems(last.inputs, inputs)) {
+      last = { inputs, contents: buildServiceEntryContents(input) };
+    }
+    return last.contents;
+  }, objects);
 }
+
+const INPUT_KINDS = ["ServiceEntry", "WorkloadEntry", "Pod"];
 
 /** One candidate endpoint before it is bound to a port. */
 interface Candidate {
@@ -52,12 +67,13 @@ interface Candidate {
   readonly healthy: boolean;
 }
 
-export function buildServiceEntryContents(objects: readonly ConfigObject[]): RegistryContents {
-  const entries = objects.filter((o) => o.kind === "WorkloadEntry");
-  const pods = objects.filter((o) => o.kind === "Pod");
+export function buildServiceEntryContents(input: ConfigInput): RegistryContents {
+  const list = kindLists(input);
+  const entries = list("WorkloadEntry");
+  const pods = list("Pod");
   const services: Service[] = [];
   const instances = new Map<string, ServiceInstance[]>();
-  for (const se of objects.filter((o) => o.kind === "ServiceEntry")) {
+  for (const se of list("ServiceEntry")) {
     const spec = (se.spec ?? {}) as ServiceEntrySpec;
     const resolution = spec.resolution === "DNS" || spec.resolution === "DNS_ROUND_ROBIN"
       ? "DNS"
