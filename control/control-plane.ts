@@ -95,7 +95,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   /** The last push context built: the next one starts from its instance index. */
   let previousPush: PushContext | undefined;
   const pushContext = () =>
-    push ??= previousPush = pushContextFromRegistry(registry, store.all(), {
+    push ??= previousPush = pushContextFromRegistry(registry, store.snapshot(), {
       domainSuffix,
       previous: previousPush,
     });

@@ -124,7 +124,8 @@ function indexed(
   });
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes an object and everything reachable from it (already frozen parts are left alone). */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

@@ -1,6 +1,8 @@
 // createPushContext: a frozen, indexed view of services, instances and Istio config at one moment.
 import type { ConfigObject, ProxyIdentity, Service, ServiceInstance, Workload } from "../model/types.ts";
 import { compare } from "../model/order.ts";
+import { type ConfigInput, kindLists } from "../model/config-input.ts";
+import { deepFreeze } from "../config/config-snapshot.ts";
 import { type Labels, matchesSelector } from "../registry/labels.ts";
 import type { ServiceRegistry } from "../registry/types.ts";
 import { selectDestinationRule } from "./destination-rules.ts";
@@ -31,7 +33,7 @@ export interface PushContextInput {
   readonly previous?: PushContext;
   readonly workloads?: readonly Workload[];
   /** Validated config objects; kinds other than VirtualService, DestinationRule, Gateway and Sidecar are ignored. */
-  readonly config: readonly ConfigObject[];
+  readonly config: ConfigInput;
   /** Default "cluster.local". */
   readonly domainSuffix?: string;
   /** Where mesh-wide defaults (Sidecar, DestinationRule) live; default "istio-system". */
@@ -64,7 +66,23 @@ export interface PushContext {
   sidecarScope(proxy: ProxyIdentity): SidecarScope;
 }
 
-const KIND_ORDER = (objects: readonly ConfigObject[], kind: string) => objects.filter((o) => o.kind === kind);
+/**
+ * A config object's view, kept with the object (objects are frozen and handed out again while unchanged): an
+ * edit leaves the other views the same objects, so what is memoized on them (routing prints) stays valid.
+ */
+const views = new WeakMap<ConfigObject, { readonly domainSuffix: string; readonly view: unknown }>();
+
+function viewOf<V>(
+  o: ConfigObject,
+  domainSuffix: string,
+  make: (o: ConfigObject, domainSuffix: string) => V,
+): V {
+  const known = views.get(o);
+  if (known !== undefined && known.domainSuffix === domainSuffix) return known.view as V;
+  const view = deepFreeze(make(o, domainSuffix)); // shared by every push context from now on
+  views.set(o, { domainSuffix, view });
+  return view;
+}
 
 export function createPushContext(input: PushContextInput): PushContext {
   const domainSuffix = input.domainSuffix ?? "cluster.local";
@@ -75,16 +93,15 @@ export function createPushContext(input: PushContextInput): PushContext {
     ? indexInstances(input.instanceLists, input.previous && instanceIndexes.get(input.previous))
     : flatIndex(input.instances ?? []);
   const { byHostPort } = index;
-  const virtualServices = Object.freeze(
-    KIND_ORDER(input.config, "VirtualService").map((o) => virtualServiceView(o, domainSuffix)),
-  );
+  const list = kindLists(input.config);
+  const viewsOf = <V>(kind: string, make: (o: ConfigObject, domainSuffix: string) => V) =>
+    Object.freeze(list(kind).map((o) => viewOf(o, domainSuffix, make)));
+  const virtualServices = viewsOf("VirtualService", virtualServiceView);
   const vsByGateway = new Map<string, VirtualServiceView[]>();
   for (const vs of virtualServices) for (const g of boundGateways(vs)) push(vsByGateway, g, vs);
-  const destinationRules = Object.freeze(
-    KIND_ORDER(input.config, "DestinationRule").map((o) => destinationRuleView(o, domainSuffix)),
-  );
-  const gateways = Object.freeze(KIND_ORDER(input.config, "Gateway").map(gatewayView));
-  const sidecars = Object.freeze(KIND_ORDER(input.config, "Sidecar").map(sidecarView));
+  const destinationRules = viewsOf("DestinationRule", destinationRuleView);
+  const gateways = viewsOf("Gateway", gatewayView);
+  const sidecars = viewsOf("Sidecar", sidecarView);
   const scopes = new Map<string, SidecarScope>();
 
   const context: PushContext = Object.freeze({
@@ -149,7 +166,7 @@ function flatIndex(instances: readonly ServiceInstance[]): InstanceIndex {
 /** A push context over a registry's current services and instances, indexed from `previous` where unchanged. */
 export function pushContextFromRegistry(
   registry: ServiceRegistry & { instanceList?(hostname: string): readonly ServiceInstance[] },
-  config: readonly ConfigObject[],
+  config: ConfigInput,
   options: {
     readonly domainSuffix?: string;
     readonly rootNamespace?: string;

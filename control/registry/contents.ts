@@ -1,6 +1,7 @@
 // A registry over a computed snapshot (services, instances by hostname, workloads) that can be replaced wholesale.
 import type { ConfigObject, Service, ServiceInstance, Workload } from "../model/types.ts";
 import { compare } from "../model/order.ts";
+import type { ConfigInput } from "../model/config-input.ts";
 import { createChangeEmitter } from "./emitter.ts";
 import type { ServiceRegistry } from "./types.ts";
 
@@ -14,21 +15,6 @@ export interface RegistryContents {
    * change event compares these, not every host).
    */
   readonly touched?: readonly string[];
-}
-
-/** Config objects: a list, or a config snapshot's lists by kind (the same array while a kind is unchanged). */
-export type ConfigInput = readonly ConfigObject[] | { list(kind: string): readonly ConfigObject[] };
-
-/** One kind's objects from either form of input (a list is filtered once per kind). */
-export function kindLists(input: ConfigInput): (kind: string) => readonly ConfigObject[] {
-  if (!Array.isArray(input)) return (kind) => (input as Exclude<ConfigInput, readonly unknown[]>).list(kind);
-  const objects = input as readonly ConfigObject[];
-  const byKind = new Map<string, readonly ConfigObject[]>();
-  return (kind) => {
-    let list = byKind.get(kind);
-    if (list === undefined) byKind.set(kind, list = objects.filter((o) => o.kind === kind));
-    return list;
-  };
 }
 
 /** A registry fed with config objects: `replace` recomputes and emits one event naming the changed hostnames. */

@@ -1,11 +1,10 @@
 // The Kubernetes registry: Service + EndpointSlice / Endpoints / Pod objects → Services, ServiceInstances, Workloads.
 import type { ConfigObject, Service, ServiceInstance } from "../model/types.ts";
 import { compare, sameItems } from "../model/order.ts";
+import { type ConfigInput, kindLists } from "../model/config-input.ts";
 import {
   type ConfigFedRegistry,
-  type ConfigInput,
   createConfigFedRegistry,
-  kindLists,
   type RegistryContents,
   sortInstances,
 } from "./contents.ts";

@@ -1,11 +1,10 @@
 // The ServiceEntry registry: ServiceEntry hosts × ports → Services; endpoints, WorkloadEntries and Pods → instances.
 import type { ConfigObject, Service, ServiceInstance, ServicePort, Workload } from "../model/types.ts";
 import { compare, sameItems } from "../model/order.ts";
+import { type ConfigInput, kindLists } from "../model/config-input.ts";
 import {
   type ConfigFedRegistry,
-  type ConfigInput,
   createConfigFedRegistry,
-  kindLists,
   type RegistryContents,
   sortInstances,
 } from "./contents.ts";

@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import type { ProxyIdentity } from "../../../control/model/types.ts";
 import { hostMatches, resolveHost } from "../../../control/push-context/hosts.ts";
+import { createPushContext } from "../../../control/push-context/push-context.ts";
+import { buildKubernetesContents } from "../../../control/registry/kubernetes.ts";
 import { BOOKINFO_ISTIO, BOOKINFO_KUBE, obj, PRODUCTPAGE, pushFor, sidecar } from "../translate/bookinfo.ts";
 
 describe("hosts", () => {
@@ -42,6 +44,27 @@ describe("createPushContext", () => {
       "reviews.default.svc.cluster.local",
       "reviews.default.svc.cluster.local",
     ]);
+  });
+
+  it("keeps an unchanged object's view across push contexts, frozen; a changed object gets a new one", () => {
+    const next = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO]);
+    expect(next.virtualServices).toEqual(push.virtualServices);
+    next.virtualServices.forEach((vs, i) => expect(vs).toBe(push.virtualServices[i]));
+    expect(next.destinationRules[0]).toBe(push.destinationRules[0]);
+    expect(Object.isFrozen(next.virtualServices[0].http)).toBe(true);
+    const [first, ...rest] = BOOKINFO_ISTIO;
+    const edited = pushFor([...BOOKINFO_KUBE, { ...first, spec: { ...first.spec } }, ...rest]);
+    expect(edited.destinationRules[0]).toEqual(push.destinationRules[0]);
+    expect(edited.destinationRules[0]).not.toBe(push.destinationRules[0]);
+    // Another domain suffix is another view of the same object.
+    const kube = buildKubernetesContents(BOOKINFO_KUBE, "example.local");
+    const other = createPushContext({
+      services: kube.services,
+      workloads: kube.workloads,
+      config: BOOKINFO_ISTIO,
+      domainSuffix: "example.local",
+    });
+    expect(other.destinationRules[0].host).toBe("reviews.default.svc.example.local");
   });
 
   it("selects gateways by the proxy's labels", () => {
