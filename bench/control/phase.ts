@@ -14,6 +14,8 @@ export interface PhaseOptions {
   readonly quietMs: number;
   readonly shape: MeshShape;
   readonly changes: number;
+  /** Edits made (and timed) before the measured ones: the first edits after a start run cold code. */
+  readonly warmups: number;
   readonly proxiesPerConnection: number;
   readonly client: "grpc-js" | "connect";
   readonly configDir: string;
@@ -59,6 +61,8 @@ export interface PhaseResult {
   readonly firstPushPerProxyMs: { readonly p50: number; readonly p99: number };
   readonly firstPushResourceBytes: number;
   readonly changes: readonly ChangeResult[];
+  /** The warm-up edits, in order (not in `changes`, nor in the CPU per change). */
+  readonly warmups: readonly ChangeResult[];
   readonly cpu: {
     readonly startupS: number;
     readonly firstPushS: number;
@@ -149,11 +153,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     );
     let errors = full.stats.errors;
     await sleep(1000);
-    const cpuChangesStart = cpuMicros(control.pid);
-    const clientCpuChangesStart = cpuMicros(clients.pid);
-    if (profilePart === "changes") profiled.process.kill("SIGUSR1");
-    const changes: ChangeResult[] = [];
-    for (let c = 0; c < o.changes; c++) {
+    /** Edit number `c` (a service, an address no other edit of the run uses) and what it took. */
+    const change = async (c: number, label: string): Promise<ChangeResult> => {
       const service = (c * 97 + 13) % shape.services;
       const address = changedIp(o.changeOffset + c);
       const content = endpointSliceYaml(service, shape, {
@@ -189,15 +190,25 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
         resourceBytes: r.stats.resourceBytes,
         responses: r.stats.responses,
       };
-      changes.push(result);
       log(
-        `change ${c + 1}/${o.changes} (svc ${service}): last ACK ${result.lastAckMs.toFixed(0)} ms ` +
+        `${label} (svc ${service}): last ACK ${result.lastAckMs.toFixed(0)} ms ` +
           `(${r.ackMs.length}/${r.expected}; config ${result.configMs?.toFixed(0) ?? "?"} ms, push ${
             result.pushMs?.toFixed(0) ?? "?"
           } ms)`,
       );
       // Let the previous push drain so that edits are not coalesced by the debouncer.
       await sleep(300 + o.quietMs);
+      return result;
+    };
+    // The first edits after a start run code the first push did not (not yet optimized): timed, kept apart.
+    const warmups: ChangeResult[] = [];
+    for (let c = 0; c < o.warmups; c++) warmups.push(await change(c, `warm-up change ${c + 1}/${o.warmups}`));
+    const cpuChangesStart = cpuMicros(control.pid);
+    const clientCpuChangesStart = cpuMicros(clients.pid);
+    if (profilePart === "changes") profiled.process.kill("SIGUSR1");
+    const changes: ChangeResult[] = [];
+    for (let c = 0; c < o.changes; c++) {
+      changes.push(await change(o.warmups + c, `change ${c + 1}/${o.changes}`));
     }
     const cpuEnd = cpuMicros(control.pid);
     const clientCpuChangesS = (cpuMicros(clients.pid) - clientCpuChangesStart) / 1e6;
@@ -224,6 +235,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       firstPushPerProxyMs: { p50: percentile(full.fullMs, 50), p99: percentile(full.fullMs, 99) },
       firstPushResourceBytes,
       changes,
+      warmups,
       cpu: {
         startupS: cpuReady / 1e6,
         firstPushS: (cpuFull - cpuReady) / 1e6,

@@ -29,18 +29,21 @@ const ms = (v: number | undefined) =>
 const s = (v: number) => (v / 1000).toFixed(2);
 const mb = (v: number) => `${v.toFixed(0)}`;
 
+/** The warm-up edits' times, "a / b" (or "–"). */
+const warmupsOf = (p: PhaseResult) => p.warmups.map((w) => ms(w.lastAckMs)).join(" / ") || "–";
+
 /** Latency: first push and endpoint edits (wall clock, on a shared machine). */
 export function markdownReport(phases: readonly PhaseResult[]): string {
   const lines = [
-    "| ADS | quiet ms | proxies ok | startup s | first push s (p50 / p99 proxy) | change p50 ms | change p99 ms | change max ms | → config ms | → pushed ms |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| ADS | quiet ms | proxies ok | startup s | first push s (p50 / p99 proxy) | warm-up changes ms | change p50 ms | change p99 ms | change max ms | → config ms | → pushed ms |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const p of phases) {
     const c = summarizeChanges(p);
     lines.push(
       `| ${p.mode} | ${p.quietMs} | ${p.connected}/${p.proxies} | ${s(p.startupMs)} | ${s(p.firstPushMs)} (${
         s(p.firstPushPerProxyMs.p50)
-      } / ${s(p.firstPushPerProxyMs.p99)}) | ${ms(c.p50)} | ${ms(c.p99)} | ${ms(c.max)} | ${
+      } / ${s(p.firstPushPerProxyMs.p99)}) | ${warmupsOf(p)} | ${ms(c.p50)} | ${ms(c.p99)} | ${ms(c.max)} | ${
         ms(c.configP50)
       } | ${ms(c.pushP50)} |`,
     );
@@ -90,7 +93,12 @@ export function evaluateTargets(phases: readonly PhaseResult[]): Target[] {
     targets.push({
       name: `endpoint change, delta, quiet ${p.quietMs} ms`,
       goal: "p99 ≤ 300 ms",
-      measured: `p99 ${ms(c.p99)} ms`,
+      measured: `p99 ${ms(c.p99)} ms` +
+        (p.warmups.length > 0
+          ? ` (after ${p.warmups.length} warm-up change${p.warmups.length === 1 ? "" : "s"}: ${
+            warmupsOf(p)
+          } ms)`
+          : ""),
       met: c.p99 <= 300,
     });
   }

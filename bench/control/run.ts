@@ -23,6 +23,8 @@ const USAGE = `Usage: npm run bench:control -- [options]
   --endpoints N     endpoints per Service (default 10)
   --proxies N       simulated sidecars (default 500)
   --changes N       endpoint edits timed per phase (default 20)
+  --warmup N        edits before those, timed and reported apart: the first edits after a start run code
+                    the first push did not, not yet optimized (default 2)
   --modes LIST      ADS flavours, in order (default sotw,delta)
   --quiet LIST      debounce quiet periods in ms, one set of phases each (default 100,10)
   --per-connection N  simulated proxies per HTTP/2 connection (default 1: one connection each)
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     endpoints: { type: "string" },
     proxies: { type: "string" },
     changes: { type: "string" },
+    warmup: { type: "string" },
     modes: { type: "string" },
     quiet: { type: "string" },
     "per-connection": { type: "string" },
@@ -66,6 +69,7 @@ const shape: MeshShape = {
   proxies: num(values.proxies, quick ? 50 : 500),
 };
 const changes = num(values.changes, quick ? 5 : 20);
+const warmups = num(values.warmup, quick ? 1 : 2);
 const modes = (values.modes ?? "sotw,delta").split(",") as ("sotw" | "delta")[];
 const quiets = (values.quiet ?? (quick ? "100" : "100,10")).split(",").map(Number);
 const perConnection = num(values["per-connection"], 1);
@@ -84,7 +88,7 @@ if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 const log = (line: string) => console.error(`bench:control: ${line}`);
 log(
   `${shape.services} services × ${shape.endpointsPerService} endpoints, ${shape.proxies} proxies ` +
-    `(${perConnection} per HTTP/2 connection, ${client}), ${changes} changes; phases ${
+    `(${perConnection} per HTTP/2 connection, ${client}), ${warmups} + ${changes} changes; phases ${
       quiets.map((q) => modes.map((m) => `${m}/${q}ms`).join(", ")).join(", ")
     }; taskset ${TASKSET ? "yes (control core 1, clients core 0)" : "not found (unpinned)"}; load ${
       loadavg().map((l) => l.toFixed(2)).join(" ")
@@ -104,6 +108,7 @@ try {
             quietMs,
             shape,
             changes,
+            warmups,
             proxiesPerConnection: perConnection,
             client,
             heapMb: values.heap === undefined ? undefined : Number(values.heap),
@@ -114,7 +119,7 @@ try {
           (line) => log(`  ${line}`),
         ),
       );
-      offset += changes;
+      offset += warmups + changes;
     }
   }
 } finally {
@@ -164,6 +169,7 @@ writeFileSync(
         env,
         shape,
         changesPerPhase: changes,
+        warmupChangesPerPhase: warmups,
         proxiesPerConnection: perConnection,
         client,
         phases: phases.map((p) => ({ ...p, summary: summarizeChanges(p) })),
