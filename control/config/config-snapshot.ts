@@ -68,8 +68,8 @@ export function createSnapshot(sorted: readonly ConfigObject[], version: number)
 }
 
 /**
- * The snapshot after `removed` left `base` and `added` joined it (added keys must not be in `base` once the
- * removed ones are gone). Kinds nobody touched keep their arrays; the others are re-sorted from nearly sorted.
+ * The snapshot after the keys of `removed` left `base` and `added` joined it (added keys must not be in `base`
+ * once the removed ones are gone). Kinds nobody touched keep their arrays; the others are re-sorted from nearly sorted.
  */
 export function patchSnapshot(
   base: IndexedSnapshot,
@@ -79,10 +79,14 @@ export function patchSnapshot(
 ): IndexedSnapshot {
   const byKey = new Map(base.byKey);
   const byKind = new Map(base.byKind);
-  const gone = new Set(removed);
+  // By key, not by object: a reload that found the same objects again leaves the snapshot holding the earlier
+  // (equal) instances, while the store's file entries hold the newer ones.
+  const gone = new Set<string>();
   const touched = new Set<string>();
   for (const o of removed) {
-    byKey.delete(keyOf(o));
+    const key = keyOf(o);
+    byKey.delete(key);
+    gone.add(key);
     touched.add(o.kind);
   }
   const joined = new Map<string, ConfigObject[]>();
@@ -95,7 +99,7 @@ export function patchSnapshot(
     else list.push(frozen);
   }
   for (const kind of touched) {
-    const list = (base.byKind.get(kind) ?? []).filter((o) => !gone.has(o));
+    const list = (base.byKind.get(kind) ?? []).filter((o) => !gone.has(keyOf(o)));
     list.push(...joined.get(kind) ?? []);
     if (list.length === 0) byKind.delete(kind);
     else byKind.set(kind, list.sort(byName));
@@ -124,8 +128,7 @@ function indexed(
   });
 }
 
-/** Freezes an object and everything reachable from it (already frozen parts are left alone). */
-export function deepFreeze<T>(value: T): T {
+function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

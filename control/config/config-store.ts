@@ -79,13 +79,15 @@ export function createConfigStore(options: ConfigStoreOptions = {}): ConfigStore
     replaceAll(files) {
       const problems: ConfigProblem[] = [];
       const seen = new Map<string, CheckedEntry>();
-      for (const f of files) {
+      files.forEach((f, i) => {
+        // A name given twice is two files (their objects meet as duplicates, as in any two files).
+        const name = seen.has(f.file) ? `${f.file}\u0000${i}` : f.file;
         // A file whose text is unchanged since the last call is not parsed again (checking is pure).
-        let entry = checkedFiles.get(f.file);
+        let entry = checkedFiles.get(name);
         if (entry?.text !== f.text) entry = { text: f.text, checked: checkConfigFile(f.text, f.file) };
-        seen.set(f.file, entry);
+        seen.set(name, entry);
         for (const p of entry.checked.problems) problems.push(p);
-      }
+      });
       checkedFiles = seen;
       const next = patched(accepted, seen, problems) ?? rebuilt(accepted.snapshot, seen, problems);
       latestProblems = sortProblems(problems);

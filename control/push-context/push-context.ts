@@ -2,7 +2,6 @@
 import type { ConfigObject, ProxyIdentity, Service, ServiceInstance, Workload } from "../model/types.ts";
 import { compare } from "../model/order.ts";
 import { type ConfigInput, kindLists } from "../model/config-input.ts";
-import { deepFreeze } from "../config/config-snapshot.ts";
 import { type Labels, matchesSelector } from "../registry/labels.ts";
 import type { ServiceRegistry } from "../registry/types.ts";
 import { selectDestinationRule } from "./destination-rules.ts";
@@ -79,7 +78,7 @@ function viewOf<V>(
 ): V {
   const known = views.get(o);
   if (known !== undefined && known.domainSuffix === domainSuffix) return known.view as V;
-  const view = deepFreeze(make(o, domainSuffix)); // shared by every push context from now on
+  const view = Object.freeze(make(o, domainSuffix)); // shared by every push context from now on
   views.set(o, { domainSuffix, view });
   return view;
 }

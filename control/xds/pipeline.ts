@@ -147,10 +147,14 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     const generation = config.generation?.();
     if (generation !== undefined && generation === pushedGeneration) return;
     status.changeStarted(batch.firstEventAt);
-    const proxies = [...connected.values()].map((c) => c.identity);
+    const nodes = [...connected.keys()];
     const pause = slicer();
-    for (const identity of proxies) {
-      await publish(identity);
+    for (const id of nodes) {
+      // The identity now: a node that reconnected with other metadata during the push has published its own
+      // snapshot already, which the one it had when the push started must not replace.
+      const current = connected.get(id);
+      if (current === undefined) continue;
+      await publish(current.identity);
       await pause();
     }
     // Recorded only if nothing changed while the push ran (a change then has a push of its own queued).
@@ -161,7 +165,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
       reasons: batch.reasons,
       startedAt: batch.firstEventAt,
       finishedAt: clock.now(),
-      proxies: proxies.length,
+      proxies: nodes.length,
     });
   }
 

@@ -107,4 +107,79 @@ describe("config store: patched snapshots", () => {
     expect(store.get("Service", "ns-0", "svc-3")?.spec).toMatchObject({ ports: [{ port: 9999 }] });
     expect(services.find((s) => s.name === "svc-3")?.spec).toMatchObject({ ports: [{ port: 8003 }] });
   });
+  it("stay right after a reload that found the same objects again (a comment, or a broken save reverted)", () => {
+    const store = createConfigStore();
+    const a = service("a", "ns", 80);
+    const b = { file: "b.yaml", text: service("b", "ns", 80) };
+    store.replaceAll([{ file: "a.yaml", text: a }, b]);
+    store.replaceAll([{ file: "a.yaml", text: a + "# tuned\n" }, b]);
+    expect(store.version).toBe(1);
+    store.replaceAll([{ file: "a.yaml", text: service("a", "ns", 81) }, b]);
+    expect(view(store).services).toEqual(["ns/a", "ns/b"]);
+    expect(store.get("Service", "ns", "a")?.spec).toMatchObject({ ports: [{ port: 81 }] });
+    // Broken, then reverted (the same objects, parsed anew), then deleted.
+    expect(
+      store.replaceAll([{ file: "a.yaml", text: "kind: Service\nmetadata: [oops\n" }, b])
+        .some((p) => p.severity === "error"),
+    ).toBe(true);
+    store.replaceAll([{ file: "a.yaml", text: service("a", "ns", 81) }, b]);
+    expect(store.version).toBe(2);
+    store.replaceAll([b]);
+    expect(view(store)).toEqual({ ...view(store), services: ["ns/b"], size: 1 });
+    expect(store.all()).toHaveLength(1);
+  });
+
+  it("treat one name given twice as two files", () => {
+    const store = createConfigStore();
+    store.replaceAll([{ file: "x.yaml", text: service("a", "ns", 80) }, {
+      file: "x.yaml",
+      text: service("b", "ns", 80),
+    }]);
+    expect(view(store).services).toEqual(["ns/a", "ns/b"]);
+  });
+
+  it("equal a full rebuild over a long run of random edits", () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor(seed / 2 ** 15) % n; // the high bits: an LCG's low bits repeat quickly
+    };
+    const files = mesh();
+    const store = createConfigStore();
+    store.replaceAll(asFiles(files));
+    const name = (i: number) => `mesh/svc-${String(i).padStart(2, "0")}.yaml`;
+    const edits = [
+      (i: number) => files.set(name(i), service(`svc-${i}`, `ns-${i % 3}`, 7000 + random(5))),
+      (i: number) => files.set(`mesh/extra-${i}.yaml`, service(`svc-x${i}`, "ns-0", 6000 + random(3))),
+      (i: number) => files.delete(name(i)),
+      (i: number) => files.delete(`mesh/extra-${i}.yaml`),
+      (i: number) => files.has(name(i)) && files.set(name(i), files.get(name(i)) + "# c\n"),
+      (i: number) => files.set(`mesh/vs-${i}.yaml`, virtualService(`vs-${i}`, "ns-1", `svc-${i}`)),
+      (i: number) => files.set(`mesh/vs-${i}.yaml`, virtualService(`vs-${i}`, "ns-1", `svc-${random(40)}`)),
+      // Rejected sets: a broken file, a key defined twice. Each is undone by a later step.
+      () => files.set("mesh/broken.yaml", "kind: Service\nmetadata: [oops\n"),
+      (i: number) => files.set("mesh/dup.yaml", service(`svc-${i}`, `ns-${i % 3}`, 1)),
+      ...Array.from(
+        { length: 3 },
+        () => () => (files.delete("mesh/broken.yaml"), files.delete("mesh/dup.yaml")),
+      ),
+    ];
+    let rejected = 0;
+    for (let step = 0; step < 400; step++) {
+      edits[random(edits.length)](random(40));
+      const problems = store.replaceAll(asFiles(files));
+      const fresh = createConfigStore();
+      const freshProblems = fresh.replaceAll(asFiles(files));
+      expect(problems.map(formatProblem), `step ${step}`).toEqual(freshProblems.map(formatProblem));
+      if (freshProblems.some((p) => p.severity === "error")) {
+        rejected++;
+        continue; // the store keeps its last good set; a fresh one has none
+      }
+      expect(view(store), `step ${step}`).toEqual(view(fresh));
+      expect(store.all(), `step ${step}`).toHaveLength(store.size);
+    }
+    // Both kinds of step happened often: accepted edits and rejected ones (broken files, duplicates).
+    expect(rejected).toBeGreaterThan(40);
+    expect(rejected).toBeLessThan(360);
+  });
 });

@@ -51,7 +51,7 @@ describe("createPushContext", () => {
     expect(next.virtualServices).toEqual(push.virtualServices);
     next.virtualServices.forEach((vs, i) => expect(vs).toBe(push.virtualServices[i]));
     expect(next.destinationRules[0]).toBe(push.destinationRules[0]);
-    expect(Object.isFrozen(next.virtualServices[0].http)).toBe(true);
+    expect(Object.isFrozen(next.virtualServices[0])).toBe(true);
     const [first, ...rest] = BOOKINFO_ISTIO;
     const edited = pushFor([...BOOKINFO_KUBE, { ...first, spec: { ...first.spec } }, ...rest]);
     expect(edited.destinationRules[0]).toEqual(push.destinationRules[0]);

@@ -184,6 +184,56 @@ describe("a push to many proxies", () => {
   });
 });
 
+describe("createXdsPipeline, a node reconnecting during a push", () => {
+  it("keeps the snapshot of its new identity, not the one it had when the push started", async () => {
+    const clock = createFakeClock(0);
+    const cache = createSnapshotCache();
+    const status = createPushStatus({ metrics: createMetrics(), now: clock.now });
+    const nodeOf = (i: number) =>
+      create(NodeSchema, { id: `sidecar~10.0.2.${i}~pp-${i}.default~default.svc.cluster.local` });
+    const [first, moving] = [nodeOf(1), nodeOf(2)];
+    const firstId = parseProxyIdentity(first);
+    const before = parseProxyIdentity(moving);
+    const after = parseProxyIdentity(moving); // same node id, another identity (as after a reconnect)
+    let hold: Promise<void> | undefined;
+    let release = () => {};
+    let entered = () => {};
+    const blocked = new Promise<void>((resolve) => entered = resolve);
+    const pipeline = createXdsPipeline({
+      cache,
+      clock,
+      status,
+      quietMs: 100,
+      generation: () => ({}),
+      generate: async (identity) => {
+        if (identity === firstId && hold) {
+          entered();
+          await hold;
+        }
+        return meshResources([identity === after ? "10.0.9.9" : "10.0.0.1"]);
+      },
+    });
+    for (const [identity, node] of [[firstId, first], [before, moving]] as const) {
+      pipeline.provider.onProxyConnected?.(identity, node);
+      await pipeline.provider.snapshotFor(identity, node);
+    }
+    hold = new Promise((resolve) => release = resolve);
+    pipeline.requestPush("endpoints");
+    const pushed = pipeline.flush();
+    await blocked; // the push has listed the nodes and waits in the first one's generation
+    pipeline.provider.onProxyConnected?.(after, moving);
+    await pipeline.provider.snapshotFor(after, moving);
+    release();
+    await pushed;
+    const expected = buildSnapshot(meshResources(["10.0.9.9"])).resources.get(TYPE_URLS.endpoint)?.get(
+      REVIEWS,
+    );
+    expect(cache.get(after.id)?.resources.get(TYPE_URLS.endpoint)?.get(REVIEWS)?.version).toBe(
+      expected?.version,
+    );
+  });
+});
+
 describe("push status and metrics", () => {
   it("tracks sent/acked/nacked per proxy and type and renders Prometheus text", () => {
     let now = 1_000;
