@@ -1,5 +1,5 @@
 // A registry over a computed snapshot (services, instances by hostname, workloads) that can be replaced wholesale.
-import type { ConfigObject, Service, ServiceInstance, Workload } from "../model/types.ts";
+import type { Service, ServiceInstance, Workload } from "../model/types.ts";
 import { compare } from "../model/order.ts";
 import type { ConfigInput } from "../model/config-input.ts";
 import { createChangeEmitter } from "./emitter.ts";

@@ -195,8 +195,9 @@ describe("createXdsPipeline, a node reconnecting during a push", () => {
     const firstId = parseProxyIdentity(first);
     const before = parseProxyIdentity(moving);
     const after = parseProxyIdentity(moving); // same node id, another identity (as after a reconnect)
-    let hold: Promise<void> | undefined;
     let release = () => {};
+    const hold = new Promise<void>((resolve) => release = resolve);
+    let holding = false;
     let entered = () => {};
     const blocked = new Promise<void>((resolve) => entered = resolve);
     const pipeline = createXdsPipeline({
@@ -206,7 +207,7 @@ describe("createXdsPipeline, a node reconnecting during a push", () => {
       quietMs: 100,
       generation: () => ({}),
       generate: async (identity) => {
-        if (identity === firstId && hold) {
+        if (identity === firstId && holding) {
           entered();
           await hold;
         }
@@ -217,7 +218,7 @@ describe("createXdsPipeline, a node reconnecting during a push", () => {
       pipeline.provider.onProxyConnected?.(identity, node);
       await pipeline.provider.snapshotFor(identity, node);
     }
-    hold = new Promise((resolve) => release = resolve);
+    holding = true;
     pipeline.requestPush("endpoints");
     const pushed = pipeline.flush();
     await blocked; // the push has listed the nodes and waits in the first one's generation
