@@ -18,6 +18,11 @@ import { selectProtocol } from "./protocol.ts";
 
 export const KUBERNETES_REGISTRY = "kubernetes";
 
+/** A Kubernetes Service's hostname: `<name>.<namespace>.svc.<domainSuffix>`. */
+export function serviceHostname(name: string, namespace: string, domainSuffix: string): string {
+  return `${name}.${namespace}.svc.${domainSuffix}`;
+}
+
 export interface Index extends PodFacts {
   /** EndpointSlices grouped by "namespace/service", in input order. */
   readonly slicesByService: ReadonlyMap<string, readonly ConfigObject[]>;
@@ -62,7 +67,7 @@ export function buildService(
   index: Index,
 ): { service: Service; instances: ServiceInstance[] } {
   const spec = serviceSpec(obj);
-  const hostname = `${obj.name}.${obj.namespace}.svc.${domainSuffix}`;
+  const hostname = serviceHostname(obj.name, obj.namespace, domainSuffix);
   const selector = isEmptySelector(spec.selector) ? undefined : spec.selector;
   const selected = selector === undefined ? [] : selectPods(index, obj.namespace, selector);
   const slices = index.slicesByService.get(`${obj.namespace}/${obj.name}`) ?? [];

@@ -19,6 +19,7 @@ import {
   type PodFacts,
   podFacts,
   selectPods,
+  serviceHostname,
 } from "./kubernetes-service.ts";
 
 export { KUBERNETES_REGISTRY };
@@ -131,13 +132,14 @@ function updated(
   const index: Index = {
     ...memo.usePods(lists.pods),
     slicesByService: groupBy(lists.slices.filter((s) => keys.has(sliceKey(s))), sliceKey),
-    endpoints: new Map(lists.endpoints.filter((e) => keys.has(serviceKey(e))).map((e) => [serviceKey(e), e])),
+    endpoints: new Map(
+      lists.endpoints.map((e) => [serviceKey(e), e] as const).filter(([key]) => keys.has(key)),
+    ),
   };
-  const hostnameOf = (key: string) => {
-    const slash = key.indexOf("/");
-    return `${key.slice(slash + 1)}.${key.slice(0, slash)}.svc.${domainSuffix}`;
-  };
-  const touched = [...keys].map(hostnameOf);
+  const touched = [...keys].map((key) => {
+    const slash = key.indexOf("/"); // "namespace/name"
+    return serviceHostname(key.slice(slash + 1), key.slice(0, slash), domainSuffix);
+  });
   const gone = new Set(touched);
   const instances = new Map(contents.instances);
   for (const host of touched) instances.delete(host);
