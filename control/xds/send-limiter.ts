@@ -1,8 +1,9 @@
 // At most N ADS streams writing a response at once, so a push to hundreds of proxies does not queue them all.
 //
-// Connect asks a stream's generator for its next response only after the previous one was written out, so a
-// slot is held from `yield` until the generator resumes. A proxy that stops reading would hold its slot for
-// ever: a slot is given back after `holdMs` regardless (the limiter bounds memory; it must never stall pushes).
+// Connect asks a stream's generator for its next response only after the previous one was written out; a stream
+// holds its slot for a whole batch (xds-stream.ts), from its first `yield` until Connect asks for more after the
+// last. A proxy that stops reading would hold its slot for ever: a slot is given back after `holdMs` regardless
+// (the limiter bounds memory; it must never stall pushes).
 import type { Clock } from "../../proxy/runtime/types.ts";
 
 export interface SendLimiter {
