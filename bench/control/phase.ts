@@ -19,6 +19,8 @@ export interface PhaseOptions {
   readonly proxiesPerConnection: number;
   readonly client: "grpc-js" | "connect";
   readonly configDir: string;
+  /** The control-plane harness: its bundle (bundleControlHarness), or control-process.ts run through tsx. */
+  readonly controlScript: string;
   /** Where `--cpu-prof` writes the control plane's profile; no profiling when undefined. */
   readonly profileDir?: string;
   /** --max-old-space-size for the control plane (Node's default when undefined). */
@@ -100,7 +102,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       // BENCH_CONTROL_PROFILE's when that is set)
       ...(process.env.BENCH_CONTROL_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     ],
-    join(HERE, "control-process.ts"),
+    o.controlScript,
     ["--config", o.configDir, "--quiet-ms", String(o.quietMs)],
     false,
   );

@@ -38,7 +38,10 @@ export interface NodeChild {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Spawns `node <nodeArgs> <script> <args>` (tsx loaded), on `core` when taskset exists; `ipc` adds a channel. */
+/**
+ * Spawns `node <nodeArgs> <script> <args>` (with tsx loaded for a .ts script), on `core` when taskset exists;
+ * `ipc` adds a channel.
+ */
 export function spawnNode(
   core: number,
   nodeArgs: readonly string[],
@@ -47,7 +50,7 @@ export function spawnNode(
   ipc: boolean,
 ): NodeChild {
   installCleanup();
-  const argv = [...nodeArgs, "--import", "tsx", script, ...args];
+  const argv = [...nodeArgs, ...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script, ...args];
   const cmd = TASKSET ?? process.execPath;
   const full = TASKSET ? ["-c", String(core), process.execPath, ...argv] : argv;
   const child = spawn(cmd, full, { stdio: ["ignore", "pipe", "pipe", ...(ipc ? ["ipc" as const] : [])] });

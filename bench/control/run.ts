@@ -9,6 +9,7 @@ import { createTsxMapper } from "../lib/source-map.ts";
 import type { MeshShape } from "./layout.ts";
 import { type PhaseResult, runPhase } from "./phase.ts";
 import { TASKSET } from "./procs.ts";
+import { bundleControlHarness } from "./harness-bundle.ts";
 import {
   evaluateTargets,
   markdownCost,
@@ -30,6 +31,9 @@ const USAGE = `Usage: npm run bench:control -- [options]
   --per-connection N  simulated proxies per HTTP/2 connection (default 1: one connection each)
   --client NAME     the simulated proxies' gRPC library: grpc-js (default) or connect
   --heap MB         --max-old-space-size for the control plane (default: Node's own limit)
+  --source          run the control plane from its TypeScript sources through tsx (as control-process.ts), not
+                    bundled the way \`npm run build\` bundles \`weft control\` (the default, what users run); profiles
+                    then name source lines
   --profile         --cpu-prof both processes (bench/results/control-profile/); prints the control plane's hot spots
   --out FILE        results file under bench/results (default control-latest.json)
   --quick           100 services, 50 proxies, 5 changes, quiet 100 only
@@ -47,6 +51,7 @@ const { values } = parseArgs({
     quiet: { type: "string" },
     "per-connection": { type: "string" },
     profile: { type: "boolean" },
+    source: { type: "boolean" },
     client: { type: "string" },
     heap: { type: "string" },
     out: { type: "string" },
@@ -95,6 +100,11 @@ log(
     }`,
 );
 
+const controlScript = values.source
+  ? join(root, "bench/control/control-process.ts")
+  : await bundleControlHarness(root);
+log(`control plane: ${values.source ? "TypeScript sources through tsx" : `bundled (${controlScript})`}`);
+
 const phases: PhaseResult[] = [];
 let offset = 0;
 try {
@@ -113,6 +123,7 @@ try {
             client,
             heapMb: values.heap === undefined ? undefined : Number(values.heap),
             configDir,
+            controlScript,
             profileDir,
             changeOffset: offset,
           },
