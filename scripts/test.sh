@@ -9,6 +9,8 @@ step() { # step NAME CMD...: a static check counts as one test
   echo "== $name"
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
+# The tests that run the `weft` command (bin/weft.js) run the bundle of the sources as they are now.
+step "build dist/weft.mjs" node scripts/build.js
 step "deno fmt --check" node scripts/deno.js fmt --check
 step "deno lint" node scripts/deno.js lint
 step "tsc (core, no runtime types)" node_modules/.bin/tsc -p tsconfig.core.json

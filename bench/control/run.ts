@@ -35,6 +35,7 @@ const USAGE = `Usage: npm run bench:control -- [options]
                     bundled the way \`npm run build\` bundles \`weft control\` (the default, what users run); profiles
                     then name source lines
   --profile         --cpu-prof both processes (bench/results/control-profile/); prints the control plane's hot spots
+                    (implies --source)
   --out FILE        results file under bench/results (default control-latest.json)
   --quick           100 services, 50 proxies, 5 changes, quiet 100 only
   -h, --help
@@ -100,10 +101,12 @@ log(
     }`,
 );
 
-const controlScript = values.source
+// A CPU profile names source lines only from the sources: --profile implies --source.
+const fromSource = values.source === true || values.profile === true;
+const controlScript = fromSource
   ? join(root, "bench/control/control-process.ts")
   : await bundleControlHarness(root);
-log(`control plane: ${values.source ? "TypeScript sources through tsx" : `bundled (${controlScript})`}`);
+log(`control plane: ${fromSource ? "TypeScript sources through tsx" : `bundled (${controlScript})`}`);
 
 const phases: PhaseResult[] = [];
 let offset = 0;

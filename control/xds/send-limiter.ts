@@ -2,13 +2,20 @@
 //
 // Connect asks a stream's generator for its next response only after the previous one was written out; a stream
 // holds its slot for a whole batch (xds-stream.ts), from its first `yield` until Connect asks for more after the
-// last. A proxy that stops reading would hold its slot for ever: a slot is given back after `holdMs` regardless
-// (the limiter bounds memory; it must never stall pushes).
+// last. A proxy that stops reading would hold its slot for ever: a slot is given back when `holdMs` pass without
+// its holder renewing it (at each response of the batch) — the limiter bounds memory; it must never stall pushes.
 import type { Clock } from "../../proxy/runtime/types.ts";
 
+/** A granted slot. */
+export interface SendSlot {
+  /** Gives the slot back (calling it twice, or after it was taken back, is harmless). */
+  release(): void;
+  /** Restarts the hold time; false when the slot was already taken back (its holder must acquire another). */
+  renew(): boolean;
+}
+
 export interface SendLimiter {
-  /** Resolves with the function that gives the slot back (calling it twice is harmless). */
-  acquire(): Promise<() => void>;
+  acquire(): Promise<SendSlot>;
   /** Slots in use and streams waiting, for tests and debugging. */
   stats(): { readonly active: number; readonly waiting: number };
 }
@@ -17,7 +24,7 @@ export function createSendLimiter(max: number, holdMs: number, clock: Clock): Se
   let active = 0;
   const waiting: (() => void)[] = [];
 
-  function grant(): () => void {
+  function grant(): SendSlot {
     active++;
     let held = true;
     const release = () => {
@@ -27,8 +34,16 @@ export function createSendLimiter(max: number, holdMs: number, clock: Clock): Se
       active--;
       waiting.shift()?.();
     };
-    const timer = clock.setTimeout(release, holdMs);
-    return release;
+    let timer = clock.setTimeout(release, holdMs);
+    return {
+      release,
+      renew() {
+        if (!held) return false;
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(release, holdMs);
+        return true;
+      },
+    };
   }
 
   return {

@@ -118,16 +118,22 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
 
   /**
    * A batch (the pieces of one push) holds one send slot, when the server has a limiter, until Connect asks for
-   * the response after its last. Not a slot per piece: Connect keeps the piece it just wrote (and its encoding)
-   * until the next one is yielded, so a stream waiting for a slot between pieces pinned ~0.5 MB each — with 500
-   * streams and 100 slots, ~200 MB during a first push (tests/control/xds/xds-stream-send-slots.test.ts).
+   * the response after its last; each piece renews its hold time. Not a slot per piece: Connect keeps the piece
+   * it just wrote (and its encoding) until the next one is yielded, so a stream waiting for a slot between pieces
+   * kept ~0.5 MB alive (400 streams waiting for 100 slots: up to ~200 MB; measured with 8 slots, 95–158 MB of
+   * buffers were still live after a delta benchmark phase, 14 MB once batches held slots). Only a stream whose
+   * slot was taken back (its proxy read nothing for the hold time) waits for another before its next piece.
    */
   async function* limited(responses: Res[]): AsyncGenerator<Res> {
-    const release = await config.sendLimiter?.acquire();
+    const limiter = config.sendLimiter;
+    let slot = await limiter?.acquire();
     try {
-      for (const response of responses) yield response;
+      for (let i = 0; i < responses.length; i++) {
+        if (i > 0 && limiter && slot && !slot.renew()) slot = await limiter.acquire();
+        yield responses[i];
+      }
     } finally {
-      release?.();
+      slot?.release();
     }
   }
 

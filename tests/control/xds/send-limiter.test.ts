@@ -1,6 +1,6 @@
-// The send limiter: at most N slots, waiting streams served in order, a slot held too long is given back.
+// The send limiter: at most N slots, waiting streams served in order, a slot not renewed for holdMs is given back.
 import { describe, expect, it } from "vitest";
-import { createSendLimiter } from "../../../control/xds/send-limiter.ts";
+import { createSendLimiter, type SendSlot } from "../../../control/xds/send-limiter.ts";
 import { createFakeClock } from "./fake-clock.ts";
 
 describe("createSendLimiter", () => {
@@ -9,13 +9,13 @@ describe("createSendLimiter", () => {
     const limiter = createSendLimiter(2, 250, clock);
     const a = await limiter.acquire();
     await limiter.acquire();
-    let third: (() => void) | undefined;
-    void limiter.acquire().then((release) => (third = release));
+    let third: SendSlot | undefined;
+    void limiter.acquire().then((slot) => (third = slot));
     await clock.advance(0);
     expect(third).toBeUndefined();
     expect(limiter.stats()).toEqual({ active: 2, waiting: 1 });
-    a();
-    a(); // twice is harmless
+    a.release();
+    a.release(); // twice is harmless
     await clock.advance(0);
     expect(third).toBeDefined();
     expect(limiter.stats()).toEqual({ active: 2, waiting: 0 });
@@ -24,12 +24,30 @@ describe("createSendLimiter", () => {
   it("takes a slot back after holdMs, so a proxy that stops reading cannot stall pushes", async () => {
     const clock = createFakeClock(0);
     const limiter = createSendLimiter(1, 250, clock);
-    await limiter.acquire(); // never released by its holder
+    const held = await limiter.acquire(); // never released by its holder
     let next = false;
     void limiter.acquire().then(() => (next = true));
     await clock.advance(249);
     expect(next).toBe(false);
     await clock.advance(1);
+    expect(next).toBe(true);
+    expect(held.renew()).toBe(false); // taken back: its holder must acquire another
+    held.release(); // harmless: the slot is the next holder's now
+    expect(limiter.stats()).toEqual({ active: 1, waiting: 0 });
+  });
+
+  it("counts holdMs from the last renewal", async () => {
+    const clock = createFakeClock(0);
+    const limiter = createSendLimiter(1, 250, clock);
+    const held = await limiter.acquire();
+    let next = false;
+    void limiter.acquire().then(() => (next = true));
+    for (let i = 0; i < 4; i++) {
+      await clock.advance(200);
+      expect(held.renew()).toBe(true);
+    }
+    expect(next).toBe(false); // 800 ms held, never 250 without a renewal
+    await clock.advance(250);
     expect(next).toBe(true);
   });
 });

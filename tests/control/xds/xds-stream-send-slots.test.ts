@@ -1,5 +1,5 @@
-// A stream holds one send slot for a whole batch of responses: waiting for a slot between the pieces of a push
-// would keep the piece just written (Connect holds it until the next) alive while the stream waits.
+// A stream holds one send slot for a whole batch of responses, renewed at each piece: waiting for a slot between the
+// pieces of a push would keep the piece just written (Connect holds it until the next) alive while the stream waits.
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { NodeSchema } from "../../../gen/envoy/config/core/v3/base_pb.ts";
@@ -52,12 +52,29 @@ function startStream(proxy: string, pieces: number, sendLimiter: SendLimiter) {
   };
 }
 
+/** Streams "a" and "b" with batches of `aPieces` and `bPieces` sharing one slot held up to 250 ms. */
+function twoStreams(aPieces: number, bPieces: number) {
+  const clock = createFakeClock(0);
+  const limiter = createSendLimiter(1, 250, clock);
+  return { clock, limiter, a: startStream("a", aPieces, limiter), b: startStream("b", bPieces, limiter) };
+}
+
+/** Both batches done and their streams waiting for more: no slot held; stopping them ends those waits. */
+async function stopBoth(
+  { limiter, a, b }: ReturnType<typeof twoStreams>,
+  waits: Promise<IteratorResult<Response>>[],
+) {
+  await nextTask();
+  expect(limiter.stats()).toEqual({ active: 0, waiting: 0 });
+  a.stop();
+  b.stop();
+  for (const wait of waits) expect((await wait).done).toBe(true);
+}
+
 describe("runXdsStream with a send limiter", () => {
   it("sends a batch under one slot: another stream's batch waits for all of it, not for each piece", async () => {
-    const clock = createFakeClock(0);
-    const limiter = createSendLimiter(1, 250, clock);
-    const a = startStream("a", 3, limiter);
-    const b = startStream("b", 3, limiter);
+    const streams = twoStreams(3, 3);
+    const { limiter, a, b } = streams;
     const sent: string[] = [];
     // Like Connect: take a response, write it out (a task later), then ask for the next — also after the last of
     // the batch (that request stays pending: the stream waits for its next event, its slot given back).
@@ -75,11 +92,34 @@ describe("runXdsStream with a send limiter", () => {
       drain(b.stream, 3),
     ]);
     expect(sent).toEqual(["a0", "a1", "a2", "b0", "b1", "b2"]);
+    await stopBoth(streams, [afterA, afterB]);
+  });
+
+  it("renews the slot at each piece, and waits for another only after it was taken back", async () => {
+    const streams = twoStreams(3, 1);
+    const { clock, limiter, a, b } = streams;
+    const sent: string[] = [];
+    const take = async (stream: AsyncGenerator<Response>) => {
+      const { value } = await stream.next();
+      sent.push(`${value!.proxy}${value!.piece}`);
+    };
+    await take(a.stream); // a holds the slot
+    const bFirst = take(b.stream); // b waits for it
+    await clock.advance(200);
+    await take(a.stream); // within the hold time: renewed, b still waits
+    await clock.advance(200);
+    expect(sent).toEqual(["a0", "a1"]);
+    expect(limiter.stats()).toEqual({ active: 1, waiting: 1 });
+    // a's proxy now reads nothing for the hold time: the slot goes to b, and a waits for it before its last piece.
+    await clock.advance(250);
+    await bFirst;
+    const aLast = take(a.stream);
     await nextTask();
-    expect(limiter.stats()).toEqual({ active: 0, waiting: 0 });
-    a.stop();
-    b.stop();
-    expect((await afterA).done).toBe(true);
-    expect((await afterB).done).toBe(true);
+    expect(sent).toEqual(["a0", "a1", "b0"]);
+    expect(limiter.stats()).toEqual({ active: 1, waiting: 1 });
+    const bAfter = b.stream.next(); // b's batch is done: its slot goes to a
+    await aLast;
+    expect(sent).toEqual(["a0", "a1", "b0", "a2"]);
+    await stopBoth(streams, [a.stream.next(), bAfter]);
   });
 });
