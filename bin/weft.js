@@ -19,6 +19,7 @@ function staleBundle() {
   } catch {
     return "dist/weft.mjs is not built";
   }
+  if (!Array.isArray(inputs)) return "dist/weft-inputs.json is not a list of files";
   for (const input of inputs) {
     try {
       if (statSync(join(root, input)).mtimeMs > built) {
