@@ -91,7 +91,6 @@ export function changedHostnames(
   b: RegistryContents,
   candidates?: readonly string[],
 ): string[] {
-  const empty = JSON.stringify([undefined, []]);
   if (candidates !== undefined) {
     const json = (c: RegistryContents, host: string) =>
       hostJson(c.services.find((s) => s.hostname === host), c.instances.get(host));
@@ -99,6 +98,7 @@ export function changedHostnames(
   }
   const keysA = hostKeysOf(a);
   const keysB = hostKeysOf(b);
+  const empty = JSON.stringify([undefined, []]);
   const hosts = new Set<string>([...keysA.keys(), ...keysB.keys()]);
   return [...hosts].filter((h) => (keysA.get(h) ?? empty) !== (keysB.get(h) ?? empty)).sort();
 }
