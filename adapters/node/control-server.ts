@@ -2,8 +2,14 @@
 import { createServer as createHttp1Server } from "node:http";
 import { createServer as createHttp2Server, type Http2Session } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
-import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError, type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import { withResponseSplicing } from "../../control/xds/response-splice.ts";
 
 export interface ControlServerConfig {
   readonly host?: string;
@@ -27,15 +33,44 @@ function isHttp2(chunk: Uint8Array): boolean {
   return true;
 }
 
+type NodeRequestHandler = Parameters<typeof createHttp1Server>[1] & Parameters<typeof createHttp2Server>[1];
+
+/**
+ * connect-node's `connectNodeAdapter`, with each handler wrapped for response splicing (response-splice.ts: ADS
+ * responses' shared resource bytes are written as they are, not copied into each proxy's envelope).
+ */
+function connectHandler(routes: (router: ConnectRouter) => void): NodeRequestHandler {
+  // Responses are never compressed (like istiod's gRPC server): grpc-js advertises gzip on every call, and
+  // zipping each proxy's copy of a push costs more CPU than the loopback or cluster network saves. Splicing
+  // relies on it. Compressed requests are still accepted.
+  const router = createConnectRouter({
+    acceptCompression: [compressionGzip, compressionBrotli],
+    compressMinBytes: Number.MAX_SAFE_INTEGER,
+  });
+  routes(router);
+  const paths = new Map(router.handlers.map((h) => [h.requestPath, withResponseSplicing(h)]));
+  return (req, res) => {
+    const handler = paths.get(req.url?.split("?", 2)[0] ?? "");
+    if (!handler) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
+      .then((response) => universalResponseToNodeResponse(response, res))
+      .catch((reason) => {
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        console.error(`weft control: ${handler.service.typeName}/${handler.method.name} failed:`, reason);
+      });
+  };
+}
+
 /**
  * Node 20's plaintext `http2.createServer` ignores `allowHTTP1` (it only works with TLS, through ALPN), so
  * the listener sniffs the first bytes: the HTTP/2 preface goes to the h2c server, anything else to HTTP/1.1.
  */
 export async function startControlServer(config: ControlServerConfig): Promise<ControlServer> {
-  // Responses are never compressed (like istiod's gRPC server): grpc-js advertises gzip on every call, and
-  // zipping each proxy's copy of a push costs more CPU than the loopback or cluster network saves. Compressed
-  // requests are still accepted.
-  const handler = connectNodeAdapter({ routes: config.routes, compressMinBytes: Number.MAX_SAFE_INTEGER });
+  const handler = connectHandler(config.routes);
   const h2 = createHttp2Server({}, handler);
   const h1 = createHttp1Server(handler);
   const sockets = new Set<Socket>();

@@ -8,6 +8,7 @@ import {
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import { isBinaryCodec } from "./encoded-resources.ts";
 import { sotwFieldsFor } from "./encoded-blocks.ts";
+import { RESPONSE_SPLICER, type ResponseSplicer } from "./response-splice.ts";
 import { packResource, type ResourceType, resourceType } from "./resource-types.ts";
 import { typeVersion } from "./snapshot-cache.ts";
 import { setVersion } from "./snapshot-build.ts";
@@ -110,6 +111,7 @@ function subscribe(
 function createSotwProtocol(
   config: XdsServerConfig,
   binary: boolean,
+  splicer?: ResponseSplicer,
 ): StreamProtocol<DiscoveryRequest, DiscoveryResponse> {
   const states = new Map<string, SotwTypeState>();
 
@@ -149,7 +151,10 @@ function createSotwProtocol(
       nonce,
       resources: binary ? [] : chosen.map((r) => packResource(type, r)),
     });
-    if (binary) response.$unknown = sotwFieldsFor(type, all, chosen);
+    if (binary) {
+      response.$unknown = sotwFieldsFor(type, all, chosen);
+      splicer?.defer(response);
+    }
     config.status.responseSent(stream.connectionId, type.typeUrl, version, nonce, triggeredAt);
     return [response];
   }
@@ -205,7 +210,7 @@ export function createSotwHandler(config: XdsServerConfig, connectionSeq: () => 
       config,
       "sotw",
       connectionSeq,
-      createSotwProtocol(config, binary),
+      createSotwProtocol(config, binary, context.values.get(RESPONSE_SPLICER)),
     );
   };
 }

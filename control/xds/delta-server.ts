@@ -9,6 +9,7 @@ import {
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import { isBinaryCodec } from "./encoded-resources.ts";
 import { deltaPiecesFor } from "./encoded-blocks.ts";
+import { RESPONSE_SPLICER, type ResponseSplicer } from "./response-splice.ts";
 import { patchedNames, positionsOf, valuesOf } from "./map-facts.ts";
 import { packResource, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
@@ -125,6 +126,7 @@ function applySubscription(
 function createDeltaProtocol(
   config: XdsServerConfig,
   binary: boolean,
+  splicer?: ResponseSplicer,
 ): StreamProtocol<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
   const states = new Map<string, DeltaTypeState>();
 
@@ -203,7 +205,10 @@ function createDeltaProtocol(
           ),
         removedResources: i === 0 ? [...removed] : [],
       });
-      if (encoded) response.$unknown = encoded.fields[i];
+      if (encoded) {
+        response.$unknown = encoded.fields[i];
+        splicer?.defer(response);
+      }
       config.status.responseSent(stream.connectionId, type.typeUrl, snapshot.version, nonce, triggeredAt);
       return response;
     });
@@ -261,7 +266,11 @@ export function createDeltaHandler(config: XdsServerConfig, connectionSeq: () =>
       config,
       "delta",
       connectionSeq,
-      createDeltaProtocol(config, isBinaryCodec(context.requestHeader.get("content-type"))),
+      createDeltaProtocol(
+        config,
+        isBinaryCodec(context.requestHeader.get("content-type")),
+        context.values.get(RESPONSE_SPLICER),
+      ),
     );
   };
 }

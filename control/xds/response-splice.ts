@@ -1,0 +1,126 @@
+// ADS responses' pre-encoded resources written after Connect's envelope as shared bytes, never copied per response.
+//
+// A first push sends ~1 MB to each of hundreds of proxies, nearly all of it runs of encoded resources that every
+// proxy of a class shares (encoded-blocks.ts). Handed to Connect as raw fields, each response was still copied
+// twice — protobuf-es's writer joins its chunks, Connect's envelope copies the result — and the copies lived until
+// the proxy had read them, long enough to reach V8's old space: a delta first push to 500 proxies started 13 full
+// GCs for "external memory pressure", about 4 s of marking on a 2-core machine. Instead, a stream *defers* a
+// response's raw fields: the message keeps only a marker (a fixed32 id in field 536870911, which no xDS message
+// uses), and the response body, wrapped per request, rewrites each marked envelope into its head (length fixed,
+// marker dropped) followed by the deferred fields' tags and their shared bytes, each written as it is.
+//
+// Only for uncompressed envelopes: the control server never compresses responses (adapters/node/control-server.ts);
+// a compressed envelope while fields are deferred is an error, never a response missing its resources.
+import { Code, ConnectError, createContextKey, createContextValues } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import type { RawField } from "./encoded-resources.ts";
+
+/** The highest field number protobuf allows: the marker's, fixed32 wire type. */
+const MARKER_FIELD = 536_870_911;
+/** The marker as protobuf-es writes it last in the message: tag (5 bytes) then the id (4 bytes, little endian). */
+const MARKER_TAG = new BinaryWriter().tag(MARKER_FIELD, WireType.Bit32).finish();
+const MARKER_SIZE = MARKER_TAG.length + 4;
+/** gRPC / Connect envelope: 1 flag byte, 4 length bytes (big endian). */
+const ENVELOPE_HEAD = 5;
+const FLAG_COMPRESSED = 0b1;
+
+/** What a stream needs of a message to defer its raw fields. */
+interface WithUnknown {
+  $unknown?: RawField[];
+}
+
+export interface ResponseSplicer {
+  /** Moves the message's raw fields out of it (into this splicer) and marks it; they follow its envelope. */
+  defer(message: WithUnknown): void;
+  /** The response body with each marked envelope's deferred fields written after it. */
+  body(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
+  /** Fields deferred and not written yet (tests). */
+  pending(): number;
+}
+
+/** The request's splicer, when its handler was wrapped by withResponseSplicing. */
+export const RESPONSE_SPLICER = createContextKey<ResponseSplicer | undefined>(undefined, {
+  description: "weft: ADS response splicer",
+});
+
+const tags = new Map<number, Uint8Array>();
+function tagOf(field: RawField): Uint8Array {
+  const key = field.no * 8 + field.wireType;
+  let tag = tags.get(key);
+  if (tag === undefined) tags.set(key, tag = new BinaryWriter().tag(field.no, field.wireType).finish());
+  return tag;
+}
+
+function markerId(chunk: Uint8Array): number | undefined {
+  if (chunk.length < ENVELOPE_HEAD + MARKER_SIZE) return undefined;
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (view.getUint32(1) !== chunk.length - ENVELOPE_HEAD) return undefined; // not exactly one envelope
+  const at = chunk.length - MARKER_SIZE;
+  for (let i = 0; i < MARKER_TAG.length; i++) if (chunk[at + i] !== MARKER_TAG[i]) return undefined;
+  return view.getUint32(at + MARKER_TAG.length, true);
+}
+
+export function createResponseSplicer(): ResponseSplicer {
+  const deferred = new Map<number, RawField[]>();
+  let nextId = 0;
+
+  /** The envelope's head (marker dropped, length covering the fields) and first tag, then the fields' bytes. */
+  function* spliced(chunk: Uint8Array, fields: readonly RawField[]): Generator<Uint8Array> {
+    let tail = 0;
+    for (const f of fields) tail += tagOf(f).length + f.data.length;
+    const kept = chunk.length - MARKER_SIZE;
+    const firstTag = tagOf(fields[0]);
+    const head = new Uint8Array(kept + firstTag.length);
+    head.set(chunk.subarray(0, kept));
+    head.set(firstTag, kept);
+    new DataView(head.buffer).setUint32(1, kept - ENVELOPE_HEAD + tail);
+    yield head;
+    yield fields[0].data;
+    for (let i = 1; i < fields.length; i++) {
+      yield tagOf(fields[i]);
+      yield fields[i].data;
+    }
+  }
+
+  return {
+    defer(message) {
+      const fields = message.$unknown;
+      if (fields === undefined || fields.length === 0) return;
+      const id = nextId;
+      nextId = (nextId + 1) >>> 0;
+      deferred.set(id, fields);
+      const data = new Uint8Array(4);
+      new DataView(data.buffer).setUint32(0, id, true);
+      message.$unknown = [{ no: MARKER_FIELD, wireType: WireType.Bit32, data }];
+    },
+    async *body(body) {
+      for await (const chunk of body) {
+        if (deferred.size > 0 && chunk.length > 0 && (chunk[0] & FLAG_COMPRESSED) !== 0) {
+          throw new ConnectError("a compressed response while ADS resources were deferred", Code.Internal);
+        }
+        const id = deferred.size > 0 && chunk[0] === 0 ? markerId(chunk) : undefined;
+        const fields = id === undefined ? undefined : deferred.get(id);
+        if (fields === undefined) {
+          yield chunk;
+          continue;
+        }
+        deferred.delete(id!);
+        yield* spliced(chunk, fields);
+      }
+    },
+    pending: () => deferred.size,
+  };
+}
+
+/** The handler, with a splicer in each request's context values and its response body spliced. */
+export function withResponseSplicing(handler: UniversalHandler): UniversalHandler {
+  const spliced = async (request: UniversalServerRequest) => {
+    const splicer = createResponseSplicer();
+    const contextValues = request.contextValues ?? createContextValues();
+    contextValues.set(RESPONSE_SPLICER, splicer);
+    const response = await handler({ ...request, contextValues });
+    return response.body === undefined ? response : { ...response, body: splicer.body(response.body) };
+  };
+  return Object.assign(spliced, handler);
+}
