@@ -1,7 +1,7 @@
 // The simulated proxies' process (pinned to core 0): N ADS streams over Connect's gRPC transport, driven over IPC.
 import { writeFileSync } from "node:fs";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { createGrpcJsLeanAdsClient } from "./grpc-js-ads.ts";
+import { createGrpcJsLeanAdsClient, decodeStats } from "./grpc-js-ads.ts";
 import { createLeanAdsClient, type LeanAdsClient } from "./lean-ads.ts";
 import { type MeshShape, proxySpec } from "./layout.ts";
 import type { ChangeWatch, SimContext, SimProxy, SimStats } from "./sim-common.ts";
@@ -91,13 +91,23 @@ class WideWindowSessionManager extends Http2SessionManager {
 const wall = () => performance.timeOrigin + performance.now();
 const reply = (event: ClientEvent) => process.send!(event);
 
-const stats: SimStats = { responses: 0, resources: 0, resourceBytes: 0, acks: 0, nacks: 0, errors: 0 };
+const stats: SimStats = {
+  responses: 0,
+  resources: 0,
+  resourceBytes: 0,
+  acks: 0,
+  nacks: 0,
+  errors: 0,
+  decoded: 0,
+};
 const proxies: SimProxy[] = [];
 let connected = 0;
 let firstError: string | undefined;
 
 function snapshotStats(): SimStats {
-  const copy = { ...stats };
+  const copy = { ...stats, decoded: decodeStats.misses };
+  decodeStats.misses = 0;
+  decodeStats.hits = 0;
   for (const k of Object.keys(stats) as (keyof SimStats)[]) stats[k] = 0;
   return copy;
 }

@@ -19,6 +19,7 @@ import {
   type LeanDeltaResponse,
   type LeanResponse,
 } from "./lean-ads.ts";
+import { memoByBytes, type MemoStats } from "./response-memo.ts";
 
 const SERVICE = "/envoy.service.discovery.v3.AggregatedDiscoveryService";
 
@@ -26,6 +27,17 @@ export interface GrpcJsAdsOptions {
   /** HTTP/2 stream and connection window (bytes). */
   readonly window: number;
 }
+
+/** How many responses were decoded, and how many were equal to an earlier one (shared by all clients). */
+export const decodeStats: MemoStats = { hits: 0, misses: 0 };
+const decodeSotw = memoByBytes(
+  (b) => fromBinary(LeanAdsService.method.streamAggregatedResources.output, b) as unknown as LeanResponse,
+  decodeStats,
+);
+const decodeDelta = memoByBytes(
+  (b) => fromBinary(LeanAdsService.method.deltaAggregatedResources.output, b) as unknown as LeanDeltaResponse,
+  decodeStats,
+);
 
 /** One client = one HTTP/2 connection (a local subchannel pool: channels never share connections). */
 export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOptions): LeanAdsClient {
@@ -35,8 +47,6 @@ export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOpt
     "grpc.max_receive_message_length": -1,
     "grpc.max_send_message_length": -1,
   });
-  const sotwOut = LeanAdsService.method.streamAggregatedResources.output;
-  const deltaOut = LeanAdsService.method.deltaAggregatedResources.output;
 
   function open<Req, Res>(
     method: string,
@@ -67,7 +77,7 @@ export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOpt
       open<DiscoveryRequest, LeanResponse>(
         "StreamAggregatedResources",
         (r) => bytes(toBinary(DiscoveryRequestSchema, r)),
-        (b) => fromBinary(sotwOut, b) as unknown as LeanResponse,
+        decodeSotw,
         onResponse,
         onError,
       ),
@@ -75,7 +85,7 @@ export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOpt
       open<DeltaDiscoveryRequest, LeanDeltaResponse>(
         "DeltaAggregatedResources",
         (r) => bytes(toBinary(DeltaDiscoveryRequestSchema, r)),
-        (b) => fromBinary(deltaOut, b) as unknown as LeanDeltaResponse,
+        decodeDelta,
         onResponse,
         onError,
       ),

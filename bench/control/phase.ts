@@ -149,9 +149,11 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     // Which side was busy: when the simulator's CPU is close to the wall time, it, not the control plane, set it.
     log(
       `${full.connected}/${shape.proxies} proxies complete ${(firstPushMs / 1000).toFixed(2)} s after the ` +
-        `streams opened (${full.stats.responses} responses; CPU: control ${
-          ((cpuFull - cpuReady) / 1e6).toFixed(2)
-        } s, simulator ${clientCpuFirstPush.toFixed(2)} s)`,
+        `streams opened (${full.stats.responses} responses${
+          full.stats.decoded > 0 ? `, ${full.stats.decoded} distinct` : ""
+        }; CPU: control ${((cpuFull - cpuReady) / 1e6).toFixed(2)} s, simulator ${
+          clientCpuFirstPush.toFixed(2)
+        } s)`,
     );
     let errors = full.stats.errors;
     await sleep(1000);

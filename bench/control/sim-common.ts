@@ -25,6 +25,8 @@ export interface SimStats {
   acks: number;
   nacks: number;
   errors: number;
+  /** Responses decoded from their bytes; the others equalled an earlier response's bytes (response-memo.ts). */
+  decoded: number;
 }
 
 export interface SimContext {

@@ -3,6 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { DeltaDiscoveryRequestSchema } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import type { LeanAdsClient, LeanDeltaResponse } from "./lean-ads.ts";
 import type { ProxySpec } from "./layout.ts";
+import { derived } from "./response-memo.ts";
 import { CDS, EDS, LDS, nodeOf, RDS, type SimContext, type SimProxy } from "./sim-common.ts";
 import {
   clusterEdsName,
@@ -12,6 +13,26 @@ import {
   listenerRouteNames,
   loadAssignmentHas,
 } from "./wire.ts";
+
+/** What any proxy reads from a delta response (memoized per response object: see response-memo.ts). */
+const readDelta = derived((r: LeanDeltaResponse) => {
+  const resources = r.resources.map(deltaResource);
+  let bytes = 0;
+  for (const res of resources) bytes += res.valueEnd - res.valueStart;
+  const none: readonly string[] = [];
+  /** Cluster → its EDS name, listener → its RDS names: what the EDS and RDS subscriptions follow. */
+  let owned: (readonly [owner: string, names: readonly string[]])[] = [];
+  if (r.typeUrl === CDS) {
+    owned = resources.map((res) => {
+      const eds = clusterEdsName(deltaValue(res)).eds;
+      return [res.name, eds === undefined ? none : [eds]] as const;
+    });
+  } else if (r.typeUrl === LDS) {
+    owned = resources.map((res) => [res.name, listenerRouteNames(deltaValue(res))] as const);
+  }
+  for (const name of r.removedResources) owned.push([name, none]);
+  return { resources, bytes, owned };
+});
 
 interface TypeState {
   readonly subscribed: Set<string>;
@@ -82,9 +103,6 @@ export function startDeltaProxy(
     }
     send({ typeUrl, resourceNamesSubscribe: add, resourceNamesUnsubscribe: drop });
   };
-  const none: readonly string[] = [];
-  const removed = (names: readonly string[]) => names.map((n) => [n, none] as const);
-
   function handle(r: LeanDeltaResponse): void {
     const st = states.get(r.typeUrl);
     if (!st) return;
@@ -92,28 +110,15 @@ export function startDeltaProxy(
     stats.responses += 1;
     stats.resources += r.resources.length;
     st.answered = true;
-    const resources = r.resources.map(deltaResource);
-    for (const res of resources) {
-      stats.resourceBytes += res.valueEnd - res.valueStart;
-      st.have.add(res.name);
-    }
+    const { resources, bytes, owned } = readDelta(r);
+    stats.resourceBytes += bytes;
+    for (const res of resources) st.have.add(res.name);
     for (const name of r.removedResources) st.have.delete(name);
     send({ typeUrl: r.typeUrl, responseNonce: r.nonce }); // the ACK
     stats.acks += 1;
-    if (r.typeUrl === CDS) {
-      follow(EDS, edsOf, [
-        ...resources.map((res) => {
-          const eds = clusterEdsName(deltaValue(res)).eds;
-          return [res.name, eds === undefined ? none : [eds]] as const;
-        }),
-        ...removed(r.removedResources),
-      ]);
-    } else if (r.typeUrl === LDS) {
-      follow(RDS, rdsOf, [
-        ...resources.map((res) => [res.name, listenerRouteNames(deltaValue(res))] as const),
-        ...removed(r.removedResources),
-      ]);
-    } else if (r.typeUrl === EDS) checkWatch(resources);
+    if (r.typeUrl === CDS) follow(EDS, edsOf, owned);
+    else if (r.typeUrl === LDS) follow(RDS, rdsOf, owned);
+    else if (r.typeUrl === EDS) checkWatch(resources);
     if (!full && isFull()) {
       full = true;
       ctx.onFull(index, ctx.now());

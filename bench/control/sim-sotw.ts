@@ -3,8 +3,26 @@ import { create } from "@bufbuild/protobuf";
 import { DiscoveryRequestSchema } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import type { LeanAdsClient, LeanResponse } from "./lean-ads.ts";
 import type { ProxySpec } from "./layout.ts";
+import { derived } from "./response-memo.ts";
 import { CDS, EDS, LDS, nodeOf, RDS, type SimContext, type SimProxy } from "./sim-common.ts";
 import { anyValue, clusterEdsName, listenerRouteNames, loadAssignmentHas, resourceName } from "./wire.ts";
+
+/** What any proxy reads from a SotW response (memoized per response object: see response-memo.ts). */
+const readSotw = derived((r: LeanResponse) => {
+  let bytes = 0;
+  for (const a of r.resources) bytes += a.length;
+  /** CDS: the EDS names to ask for; LDS: the RDS names (sorted). */
+  const follows = new Set<string>();
+  if (r.typeUrl === CDS) {
+    for (const a of r.resources) {
+      const c = clusterEdsName(anyValue(a));
+      if (c.eds !== undefined) follows.add(c.eds);
+    }
+  } else if (r.typeUrl === LDS) {
+    for (const a of r.resources) for (const n of listenerRouteNames(anyValue(a))) follows.add(n);
+  }
+  return { bytes, follows: [...follows].sort() };
+});
 
 interface TypeState {
   /** What the proxy asks for (empty for the wildcard types). */
@@ -42,7 +60,7 @@ export function startSotwProxy(
   /** A new set of names for EDS or RDS (from the clusters or listeners): re-request with the latest nonce. */
   const request = (typeUrl: string, names: string[]) => {
     const st = states.get(typeUrl)!;
-    if (names.join("\n") === st.names.join("\n")) return;
+    if (names === st.names || names.join("\n") === st.names.join("\n")) return;
     st.names = names;
     st.complete = names.length === 0;
     send(typeUrl, st);
@@ -54,24 +72,16 @@ export function startSotwProxy(
     const { stats } = ctx;
     stats.responses += 1;
     stats.resources += r.resources.length;
-    for (const a of r.resources) stats.resourceBytes += a.length;
+    const read = readSotw(r);
+    stats.resourceBytes += read.bytes;
     st.version = r.versionInfo;
     st.nonce = r.nonce;
     send(r.typeUrl, st); // the ACK (same names, this version and nonce)
     stats.acks += 1;
     st.acked = true;
-    if (r.typeUrl === CDS) {
-      const eds = new Set<string>();
-      for (const a of r.resources) {
-        const c = clusterEdsName(anyValue(a));
-        if (c.eds !== undefined) eds.add(c.eds);
-      }
-      request(EDS, [...eds].sort());
-    } else if (r.typeUrl === LDS) {
-      const rds = new Set<string>();
-      for (const a of r.resources) for (const n of listenerRouteNames(anyValue(a))) rds.add(n);
-      request(RDS, [...rds].sort());
-    } else {
+    if (r.typeUrl === CDS) request(EDS, read.follows);
+    else if (r.typeUrl === LDS) request(RDS, read.follows);
+    else {
       st.complete = r.resources.length >= st.names.length;
       if (r.typeUrl === EDS) checkWatch(r);
     }
