@@ -6,7 +6,7 @@
 // (compared in full, not hashed) now decodes to that same object, and what a proxy derives from it is memoized
 // on the object. Each proxy still receives, frames and ACKs every response on its own stream and keeps its own
 // state; only the decoding of identical bytes is shared. BENCH_CONTROL_NO_MEMO=1 turns this off.
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 
 const enabled = process.env.BENCH_CONTROL_NO_MEMO !== "1";
 
