@@ -9,6 +9,7 @@ import {
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import { isBinaryCodec } from "./encoded-resources.ts";
 import { deltaPiecesFor } from "./encoded-blocks.ts";
+import { PIECES, SPLICED_PIECES } from "./response-pieces.ts";
 import { RESPONSE_SPLICER, type ResponseSplicer } from "./response-splice.ts";
 import { patchedNames, positionsOf, valuesOf } from "./map-facts.ts";
 import { packResource, type ResourceType, resourceType } from "./resource-types.ts";
@@ -188,7 +189,8 @@ function createDeltaProtocol(
     if (changed.length === 0 && removed.size === 0 && (state.answered || !state.wildcard)) return [];
     Object.assign(state, { answered: true, lastVersion: snapshot.version, burst: new Set<string>() });
     // Large binary responses go out in pieces (removals in the first), see piecesOf.
-    const encoded = binary ? deltaPiecesFor(type, all, changed, run) : undefined;
+    const limits = splicer ? SPLICED_PIECES : PIECES;
+    const encoded = binary ? deltaPiecesFor(type, all, changed, run, limits) : undefined;
     const pieces = encoded ? encoded.ranges : [[0, changed.length] as const];
     return pieces.map(([from, to], i) => {
       const nonce = stream.nextNonce();

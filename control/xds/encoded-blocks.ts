@@ -10,7 +10,7 @@ import { WireType } from "@bufbuild/protobuf/wire";
 import { deltaResourceField, type RawField, sotwResourceField } from "./encoded-resources.ts";
 import type { ResourceMap } from "./map-facts.ts";
 import type { ResourceType } from "./resource-types.ts";
-import { piecesOf } from "./response-pieces.ts";
+import { type PieceLimits, PIECES, piecesOf } from "./response-pieces.ts";
 import type { VersionedResource } from "./snapshot.ts";
 
 /** The tag of field 2, length-delimited. */
@@ -38,15 +38,22 @@ export interface DeltaPieces {
   readonly fields: readonly RawField[][];
 }
 
-/** Per map: pieces of runs of it, by "<start>:<length>" (a first push sends all of it, or a few long runs). */
+/**
+ * Per map: pieces of runs of it, by "<start>:<length>:<piece size>" (a first push sends all of it, or a few
+ * long runs).
+ */
 const deltaRuns = new WeakMap<ResourceMap, Map<string, DeltaPieces>>();
 /** Runs kept per map: a class's proxies subscribe in the same steps, so a few runs serve all of them. */
 const RUNS_PER_MAP = 16;
 const wholeSotw = new WeakMap<ResourceMap, RawField[]>();
 
-function deltaPieces(type: ResourceType, resources: readonly VersionedResource[]): DeltaPieces {
+function deltaPieces(
+  type: ResourceType,
+  resources: readonly VersionedResource[],
+  limits: PieceLimits,
+): DeltaPieces {
   const each = resources.map((r) => deltaResourceField(type, r));
-  const ranges = piecesOf(each.map((f) => f.data.length));
+  const ranges = piecesOf(each.map((f) => f.data.length), limits);
   return { ranges, fields: ranges.map(([from, to]) => joinFields(each.slice(from, to))) };
 }
 
@@ -61,14 +68,15 @@ export function deltaPiecesFor(
   all: ResourceMap,
   resources: readonly VersionedResource[],
   run?: number,
+  limits: PieceLimits = PIECES,
 ): DeltaPieces {
-  if (run === undefined || resources.length < 16) return deltaPieces(type, resources);
+  if (run === undefined || resources.length < 16) return deltaPieces(type, resources, limits);
   let runs = deltaRuns.get(all);
   if (runs === undefined) deltaRuns.set(all, runs = new Map());
-  const key = `${run}:${resources.length}`;
+  const key = `${run}:${resources.length}:${limits.piece}`;
   let pieces = runs.get(key);
   if (pieces === undefined) {
-    pieces = deltaPieces(type, resources);
+    pieces = deltaPieces(type, resources, limits);
     if (runs.size >= RUNS_PER_MAP) runs.delete(runs.keys().next().value!);
     runs.set(key, pieces);
   }

@@ -8,7 +8,7 @@ import {
   DeltaDiscoveryRequestSchema,
   type DeltaDiscoveryResponse,
 } from "../../../gen/envoy/service/discovery/v3/discovery_pb.ts";
-import { piecesOf } from "../../../control/xds/response-pieces.ts";
+import { piecesOf, SPLICED_PIECES } from "../../../control/xds/response-pieces.ts";
 import { buildSnapshot } from "../../../control/xds/snapshot-cache.ts";
 import { TYPE_URLS } from "../../../control/xds/snapshot.ts";
 import { adsClient, type Harness, nameOfAny, NODE, NODE_ID, startHarness } from "./ads-harness.ts";
@@ -206,10 +206,10 @@ describe("delta ADS", () => {
   });
 
   it("sends a large response in pieces ending with a small one, removals first; the last piece's ACK counts", async () => {
-    // 1,000 clusters with long names: ~530 KiB of resources.
+    // 1,000 clusters with long names: ~2.4 MiB of resources (the server splices: pieces of up to 1 MiB).
     const many = Array.from(
       { length: 1000 },
-      (_, i) => edsCluster(`outbound|80||svc-${i}.${"x".repeat(200)}`),
+      (_, i) => edsCluster(`outbound|80||svc-${i}.${"x".repeat(1200)}`),
     );
     h.cache.set(NODE_ID, buildSnapshot({ ...meshResources(), clusters: many }));
     const d = open();
@@ -220,8 +220,8 @@ describe("delta ADS", () => {
     expect(new Set(pieces.flatMap((p) => p.decoded)).size).toBe(1000);
     const sizes = pieces.map((p) => p.raw.resources.reduce((n, r) => n + r.resource!.value.length, 0));
     expect(pieces.length).toBe(4);
-    for (const size of sizes) expect(size).toBeLessThanOrEqual(256 * 1024);
-    expect(sizes[3]).toBeLessThanOrEqual(4 * 1024);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(SPLICED_PIECES.piece);
+    expect(sizes[3]).toBeLessThanOrEqual(SPLICED_PIECES.tail);
     expect(await d.quiet()).toBe(true);
     const last = pieces[pieces.length - 1];
     d.send({ typeUrl: CDS, responseNonce: pieces[0].nonce });
