@@ -19,7 +19,7 @@ import {
   type LeanDeltaResponse,
   type LeanResponse,
 } from "./lean-ads.ts";
-import { memoByBytes, type MemoStats } from "./response-memo.ts";
+import { memoByBytes, memoByKey, type MemoStats } from "./response-memo.ts";
 
 const SERVICE = "/envoy.service.discovery.v3.AggregatedDiscoveryService";
 
@@ -37,6 +37,27 @@ const decodeSotw = memoByBytes(
 const decodeDelta = memoByBytes(
   (b) => fromBinary(LeanAdsService.method.deltaAggregatedResources.output, b) as unknown as LeanDeltaResponse,
   decodeStats,
+);
+
+const bytes = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** Requests naming this many resources are worth a content key (see memoByKey). */
+const LARGE = 64;
+const list = (names: readonly string[]) => names.join("\u0001");
+const encodeSotw = memoByKey(
+  (r: DiscoveryRequest) => bytes(toBinary(DiscoveryRequestSchema, r)),
+  (r) =>
+    r.node === undefined && r.errorDetail === undefined && r.resourceNames.length >= LARGE
+      ? [r.typeUrl, r.versionInfo, r.responseNonce, list(r.resourceNames)].join("\u0000")
+      : undefined,
+);
+const encodeDelta = memoByKey(
+  (r: DeltaDiscoveryRequest) => bytes(toBinary(DeltaDiscoveryRequestSchema, r)),
+  (r) =>
+    r.node === undefined && r.errorDetail === undefined && r.responseNonce === "" &&
+      Object.keys(r.initialResourceVersions).length === 0 &&
+      r.resourceNamesSubscribe.length + r.resourceNamesUnsubscribe.length >= LARGE
+      ? [r.typeUrl, list(r.resourceNamesSubscribe), list(r.resourceNamesUnsubscribe)].join("\u0000")
+      : undefined,
 );
 
 /** One client = one HTTP/2 connection (a local subchannel pool: channels never share connections). */
@@ -71,12 +92,11 @@ export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOpt
     };
   }
 
-  const bytes = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   return {
     openSotw: (onResponse, onError) =>
       open<DiscoveryRequest, LeanResponse>(
         "StreamAggregatedResources",
-        (r) => bytes(toBinary(DiscoveryRequestSchema, r)),
+        encodeSotw,
         decodeSotw,
         onResponse,
         onError,
@@ -84,7 +104,7 @@ export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOpt
     openDelta: (onResponse, onError) =>
       open<DeltaDiscoveryRequest, LeanDeltaResponse>(
         "DeltaAggregatedResources",
-        (r) => bytes(toBinary(DeltaDiscoveryRequestSchema, r)),
+        encodeDelta,
         decodeDelta,
         onResponse,
         onError,

@@ -1,11 +1,13 @@
-// The simulated proxies read each distinct response once: proxies of a class receive byte-identical responses.
+// The simulated proxies read each distinct response once, and encode each distinct large request once.
 //
 // 500 simulated proxies share the machine's two cores with the control plane they measure; reading every
 // response anew (resource names, the EDS and RDS names to subscribe to) made the simulator the busier process
 // in a delta first push, so the benchmark timed the simulator. A response whose bytes equal an earlier one's
 // (compared in full, not hashed) now decodes to that same object, and what a proxy derives from it is memoized
 // on the object. Each proxy still receives, frames and ACKs every response on its own stream and keeps its own
-// state; only the decoding of identical bytes is shared. BENCH_CONTROL_NO_MEMO=1 turns this off.
+// state; only the decoding of identical bytes is shared. Likewise, the large requests proxies of a class send
+// alike (a delta EDS subscription to 1,000 names, a SotW ACK repeating them) are encoded once per content.
+// BENCH_CONTROL_NO_MEMO=1 turns both off.
 import type { Buffer } from "node:buffer";
 
 const enabled = process.env.BENCH_CONTROL_NO_MEMO !== "1";
@@ -39,6 +41,29 @@ export function memoByBytes<T>(decode: (b: Buffer) => T, stats?: MemoStats, limi
       else byLength.set(old.length, list);
     }
     return value;
+  };
+}
+
+/**
+ * `encode`, returning the earlier bytes for a request whose key equals an earlier one's (the last `limit` keys);
+ * a request without a key (a small one) is encoded each time. grpc-js copies the bytes into its frame.
+ */
+export function memoByKey<R>(
+  encode: (r: R) => Buffer,
+  keyOf: (r: R) => string | undefined,
+  limit = 64,
+): (r: R) => Buffer {
+  if (!enabled) return encode;
+  const known = new Map<string, Buffer>();
+  return (r) => {
+    const key = keyOf(r);
+    if (key === undefined) return encode(r);
+    let bytes = known.get(key);
+    if (bytes === undefined) {
+      known.set(key, bytes = encode(r));
+      if (known.size > limit) known.delete(known.keys().next().value!);
+    }
+    return bytes;
   };
 }
 
