@@ -15,6 +15,7 @@ import { setVersion } from "./snapshot-build.ts";
 import { entryHashOf, patchedNames, type ResourceMap, sumsOf } from "./map-facts.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
+  canonicalNames,
   counter,
   respondToSnapshot,
   runXdsStream,
@@ -160,6 +161,9 @@ function createSotwProtocol(
   }
 
   return {
+    onArrival(request, stream) {
+      canonicalNames(request.resourceNames, stream.snapshot?.resources.get(request.typeUrl));
+    },
     onRequest(request, stream, receivedAt) {
       const type = resourceType(request.typeUrl);
       if (!type) return []; // a type Weft does not serve: never answered, like go-control-plane

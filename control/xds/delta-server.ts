@@ -15,6 +15,7 @@ import { patchedNames, positionsOf, valuesOf } from "./map-facts.ts";
 import { packResource, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
 import {
+  canonicalNames,
   counter,
   respondToSnapshot,
   runXdsStream,
@@ -217,6 +218,9 @@ function createDeltaProtocol(
   }
 
   return {
+    onArrival(request, stream) {
+      canonicalNames(request.resourceNamesSubscribe, stream.snapshot?.resources.get(request.typeUrl));
+    },
     onRequest(request, stream, receivedAt) {
       const type = resourceType(request.typeUrl);
       if (!type) return [];
