@@ -180,6 +180,19 @@ export function memoRouting<T>(
   return memoContent(push, key, warn ?? (() => {}), compute);
 }
 
+/**
+ * Like `memoRouting`, for a piece that proxy classes may share (one virtual host): `key` spells out all it
+ * depends on besides the routing config, which the memo keys on as well.
+ */
+export function memoRoutingPiece<T>(
+  push: PushContext,
+  key: string,
+  warn: WarningSink,
+  compute: (warn: WarningSink) => T,
+): T {
+  return memoContent(push, `${key}\u0000${routingFingerprint(push)}`, warn, compute);
+}
+
 /** Forgets every entry kept across push contexts (tests compare memoized translation with a cold one). */
 export function forgetLastingMemos(): void {
   lasting.clear();

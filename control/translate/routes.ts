@@ -1,8 +1,9 @@
 // buildRoutes: RouteConfigurations — sidecar "<port>", gateway "http.<port>", proxyless gRPC "<host>:<port>".
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  type VirtualHost,
   VirtualHost_TlsRequirementType as TlsRequirement,
-  type VirtualHostSchema,
+  VirtualHostSchema,
 } from "../../gen/envoy/config/route/v3/route_components_pb.ts";
 import {
   type RouteConfiguration,
@@ -17,7 +18,7 @@ import { planGatewayPorts, serverHosts } from "./gateway-plan.ts";
 import type { RouteEnv } from "./http-match.ts";
 import { buildVirtualServiceRoutes, defaultRoute, type RouteInit } from "./http-route.ts";
 import { gatewayRouteName, outboundClusterName, proxylessName, sidecarRouteName } from "./names.ts";
-import { memoRouting } from "./outbound-cache.ts";
+import { memoRouting, memoRoutingPiece } from "./outbound-cache.ts";
 import type { Init } from "./proto.ts";
 import { claimDomains, meshVirtualService, sidecarDomains } from "./virtual-hosts.ts";
 
@@ -67,18 +68,50 @@ function sidecarRoutes(ctx: TranslateContext): RouteConfiguration[] {
   return [...byPort].sort((a, b) => a[0] - b[0]).map(([portNumber, entries]) => {
     const used = new Set<string>();
     const env: RouteEnv = { gateway: MESH_GATEWAY, port: portNumber, proxyless: false };
-    const virtualHosts: VirtualHostInit[] = [];
+    const virtualHosts: MessageInitShape<typeof VirtualHostSchema>[] = [];
     for (const { svc, port } of entries) {
       const domains = claimDomains(used, sidecarDomains(ctx, svc, portNumber));
       if (domains.length === 0) continue;
-      virtualHosts.push({
-        name: `${svc.hostname}:${portNumber}`,
-        domains,
-        routes: serviceRoutes(ctx, svc, port, env),
-      });
+      virtualHosts.push(sidecarVirtualHost(ctx, svc, port, domains, env));
     }
     return create(RouteConfigurationSchema, { name: sidecarRouteName(portNumber), virtualHosts });
   });
+}
+
+/**
+ * A service's virtual host on a sidecar. Without a VirtualService it is the default route, which depends only
+ * on the service port, its domains here and the DestinationRule that applies (hash policy): one message, while
+ * the routing config is unchanged, for every proxy class that agrees on those — each namespace's proxies see the other namespaces'
+ * services with the same domains — shared by their RouteConfigurations, and encoded once (route-encoding.ts).
+ */
+function sidecarVirtualHost(
+  ctx: TranslateContext,
+  svc: Service,
+  port: ServicePort,
+  domains: string[],
+  env: RouteEnv,
+): VirtualHost | VirtualHostInit {
+  const name = `${svc.hostname}:${port.port}`;
+  if (meshVirtualService(ctx, svc.hostname) !== undefined) {
+    return { name, domains, routes: serviceRoutes(ctx, svc, port, env) };
+  }
+  // The routing config is part of the memo key: the DestinationRule that applies is named, not printed.
+  const dr = ctx.push.destinationRule(ctx.proxy, svc.hostname);
+  const drName = dr === undefined ? "-" : `${dr.namespace}/${dr.name}`;
+  const key = `sidecar-vhost\u0000${name}\u0000${drName}\u0000${domains.join("\u0000")}`;
+  return memoRoutingPiece(ctx.push, key, ctx.warn, (warn) =>
+    create(VirtualHostSchema, {
+      name,
+      domains,
+      routes: [
+        defaultRoute(
+          { ...ctx, warn },
+          outboundClusterName(port.port, undefined, svc.hostname),
+          svc.hostname,
+          port.port,
+        ),
+      ],
+    }));
 }
 
 /** "http.<port>" per HTTP gateway port: virtual hosts from the VirtualServices bound to the gateways there. */

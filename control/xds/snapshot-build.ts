@@ -4,7 +4,7 @@
 // message objects for unchanged resources (outbound-cache.ts), so most per-type maps can be taken over from the
 // node's previous snapshot as they are (same object), or copied with the few changed entries replaced; only
 // new message objects are hashed. Maps are never mutated once built: snapshots share them freely.
-import { type Message, toBinary } from "@bufbuild/protobuf";
+import type { Message } from "@bufbuild/protobuf";
 import type { Cluster } from "../../gen/envoy/config/cluster/v3/cluster_pb.ts";
 import type { ClusterLoadAssignment } from "../../gen/envoy/config/endpoint/v3/endpoint_pb.ts";
 import type { Listener } from "../../gen/envoy/config/listener/v3/listener_pb.ts";
@@ -23,6 +23,7 @@ import {
   sumsOf,
 } from "./map-facts.ts";
 import { recordEncoding } from "./encoded-resources.ts";
+import { encodeResource } from "./route-encoding.ts";
 import { type ResourceType, resourceType, resourceTypeOf } from "./resource-types.ts";
 import { type Snapshot, TYPE_URLS, type TypeUrl, type VersionedResource } from "./snapshot.ts";
 
@@ -57,7 +58,7 @@ const versions = new WeakMap<Message, VersionedResource>();
 function versioned(type: ResourceType, name: string, message: Message): VersionedResource {
   let r = versions.get(message);
   if (r === undefined || r.name !== name) {
-    const bytes = toBinary(type.schema, message);
+    const bytes = encodeResource(type.schema, message);
     const version = contentHash(bytes);
     r = { name, version, resource: message };
     recordEncoding(r, bytes);

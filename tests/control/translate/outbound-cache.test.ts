@@ -108,6 +108,25 @@ describe("memoized outbound translation", () => {
     expect(outboundKey(labelled, reviews1)).not.toBe(outboundKey(labelled, productpage));
   });
 
+  it("shares a service's default-route virtual host between classes that see the service alike", () => {
+    const push = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS]);
+    const web = PROXIES[4]; // namespace "shop"
+    const tools = sidecar("tools", "v1", "10.0.6.1", "ops");
+    const reviews = PROXIES[1]; // namespace "default", like the services below
+    const vhost = (p: ProxyIdentity, name: string) =>
+      buildProxyResources(push, p).routes.flatMap((rc) => rc.virtualHosts).find((vh) => vh.name === name)!;
+    const DETAILS = "details.default.svc.cluster.local:9080"; // no VirtualService: the default route
+    expect(outboundKey(push, web)).not.toBe(outboundKey(push, tools));
+    expect(vhost(tools, DETAILS)).toBe(vhost(web, DETAILS));
+    // In its own namespace a service also answers to its short name: another virtual host.
+    expect(vhost(reviews, DETAILS)).not.toBe(vhost(web, DETAILS));
+    expect(vhost(reviews, DETAILS).domains).toContain("details");
+    // A service with a VirtualService gets its own routes per class.
+    const REVIEWS = "reviews.default.svc.cluster.local:9080";
+    expect(vhost(tools, REVIEWS)).not.toBe(vhost(web, REVIEWS));
+    expect(vhost(tools, REVIEWS)).toEqual(vhost(web, REVIEWS));
+  });
+
   it("keeps unchanged resources from push to push and rebuilds what an endpoint edit changed", () => {
     const before = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO]);
     const moved = BOOKINFO_KUBE.map((o) =>
