@@ -24,6 +24,11 @@ const MARKER_SIZE = MARKER_TAG.length + 4;
 /** gRPC / Connect envelope: 1 flag byte, 4 length bytes (big endian). */
 const ENVELOPE_HEAD = 5;
 const FLAG_COMPRESSED = 0b1;
+/**
+ * Fields smaller than this stay in the message: a spliced response is two writes instead of one, which costs more
+ * than copying a few KB (an endpoint edit's response to each of 500 proxies is a few hundred bytes).
+ */
+export const SPLICE_MIN_BYTES = 16 * 1024;
 
 /** What a stream needs of a message to defer its raw fields. */
 interface WithUnknown {
@@ -31,7 +36,10 @@ interface WithUnknown {
 }
 
 export interface ResponseSplicer {
-  /** Moves the message's raw fields out of it (into this splicer) and marks it; they follow its envelope. */
+  /**
+   * Moves the message's raw fields out of it (into this splicer) and marks it; they follow its envelope. Small
+   * ones (under SPLICE_MIN_BYTES in all) are left in the message.
+   */
   defer(message: WithUnknown): void;
   /** The response body with each marked envelope's deferred fields written after it. */
   body(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
@@ -87,6 +95,9 @@ export function createResponseSplicer(): ResponseSplicer {
     defer(message) {
       const fields = message.$unknown;
       if (fields === undefined || fields.length === 0) return;
+      let size = 0;
+      for (const f of fields) size += f.data.length;
+      if (size < SPLICE_MIN_BYTES) return;
       const id = nextId;
       nextId = (nextId + 1) >>> 0;
       deferred.set(id, fields);

@@ -6,7 +6,11 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { startControlServer } from "../../../adapters/node/control-server.ts";
 import { deltaPiecesFor } from "../../../control/xds/encoded-blocks.ts";
-import { createResponseSplicer, RESPONSE_SPLICER } from "../../../control/xds/response-splice.ts";
+import {
+  createResponseSplicer,
+  RESPONSE_SPLICER,
+  SPLICE_MIN_BYTES,
+} from "../../../control/xds/response-splice.ts";
 import { resourceType } from "../../../control/xds/resource-types.ts";
 import { buildSnapshot } from "../../../control/xds/snapshot-cache.ts";
 import { TYPE_URLS, type VersionedResource } from "../../../control/xds/snapshot.ts";
@@ -99,8 +103,9 @@ describe("response splicing", () => {
   });
 
   it("keeps several deferred fields in order and passes other envelopes through untouched", async () => {
-    const pieces = deltaPiecesFor(type, all, resources.slice(0, 40), undefined).fields[0];
-    const two = [...deltaPiecesFor(type, all, resources.slice(40, 80), undefined).fields[0], ...pieces];
+    const pieces = deltaPiecesFor(type, all, resources.slice(0, 80), undefined).fields[0];
+    const two = [...deltaPiecesFor(type, all, resources.slice(80, 160), undefined).fields[0], ...pieces];
+    expect(two[0].data.length).toBeLessThan(SPLICE_MIN_BYTES); // only together over the threshold
     const splicer = createResponseSplicer();
     const first = response("1", two);
     splicer.defer(first);
@@ -112,9 +117,20 @@ describe("response splicing", () => {
     const decoded = messages(chunks.slice(0, -1));
     expect(decoded.map((m) => m.nonce)).toEqual(["2", "1"]);
     expect(decoded[1].resources.map((r) => r.name)).toEqual([
-      ...resources.slice(40, 80).map((r) => r.name),
-      ...resources.slice(0, 40).map((r) => r.name),
+      ...resources.slice(80, 160).map((r) => r.name),
+      ...resources.slice(0, 80).map((r) => r.name),
     ]);
+  });
+
+  it("leaves small fields in the message: one write beats two for a few hundred bytes", async () => {
+    const splicer = createResponseSplicer();
+    const small = response("1", deltaPiecesFor(type, all, resources.slice(0, 3), undefined).fields[0]);
+    const fields = small.$unknown;
+    splicer.defer(small);
+    expect(small.$unknown).toBe(fields);
+    expect(splicer.pending()).toBe(0);
+    const whole = envelope(small);
+    expect(await collect(splicer.body(of(whole)))).toEqual([whole]);
   });
 
   it("fails the stream rather than send a compressed envelope without its deferred resources", async () => {
