@@ -1,6 +1,6 @@
 // The control plane's Connect-RPC server: gRPC over h2c (sidecars, grpc-js) and Connect over HTTP/1.1, one port.
 import { createServer as createHttp1Server } from "node:http";
-import { createServer as createHttp2Server, type Http2Session } from "node:http2";
+import { constants, createServer as createHttp2Server, type Http2Session } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { Code, ConnectError, type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
 import {
@@ -59,6 +59,10 @@ function connectHandler(routes: (router: ConnectRouter) => void): NodeRequestHan
     handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
       .then((response) => universalResponseToNodeResponse(response, res))
       .catch((reason) => {
+        // The response could not be finished (trailers included): end the stream or connection, never leave
+        // the client waiting on it.
+        if ("stream" in res) res.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+        else res.destroy();
         if (ConnectError.from(reason).code === Code.Aborted) return;
         console.error(`weft control: ${handler.service.typeName}/${handler.method.name} failed:`, reason);
       });

@@ -11,7 +11,14 @@
 //
 // Only for uncompressed envelopes: the control server never compresses responses (adapters/node/control-server.ts);
 // a compressed envelope while fields are deferred is an error, never a response missing its resources.
-import { Code, ConnectError, createContextKey, createContextValues } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ContextKey,
+  type ContextValues,
+  createContextKey,
+  createContextValues,
+} from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { RawField } from "./encoded-resources.ts";
@@ -61,7 +68,7 @@ function tagOf(field: RawField): Uint8Array {
 }
 
 function markerId(chunk: Uint8Array): number | undefined {
-  if (chunk.length < ENVELOPE_HEAD + MARKER_SIZE) return undefined;
+  if (chunk.length < ENVELOPE_HEAD + MARKER_SIZE || chunk[0] !== 0) return undefined;
   const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (view.getUint32(1) !== chunk.length - ENVELOPE_HEAD) return undefined; // not exactly one envelope
   const at = chunk.length - MARKER_SIZE;
@@ -69,26 +76,47 @@ function markerId(chunk: Uint8Array): number | undefined {
   return view.getUint32(at + MARKER_TAG.length, true);
 }
 
-export function createResponseSplicer(): ResponseSplicer {
-  const deferred = new Map<number, RawField[]>();
-  let nextId = 0;
+/**
+ * The envelope's head (marker dropped, length covering the fields) with the first field's tag, then each field's
+ * bytes. The last chunk is a one-byte copy: connect-node keeps the chunk it wrote last until the stream's next
+ * one, and an idle stream must not pin a response's bytes (a few resources joined for this response alone).
+ */
+function splicedParts(chunk: Uint8Array, fields: readonly RawField[]): Uint8Array[] {
+  let tail = 0;
+  for (const f of fields) tail += tagOf(f).length + f.data.length;
+  const kept = chunk.length - MARKER_SIZE;
+  const firstTag = tagOf(fields[0]);
+  const head = new Uint8Array(kept + firstTag.length);
+  head.set(chunk.subarray(0, kept));
+  head.set(firstTag, kept);
+  new DataView(head.buffer).setUint32(1, kept - ENVELOPE_HEAD + tail);
+  const parts: Uint8Array[] = [head];
+  fields.forEach((f, i) => {
+    if (i > 0) parts.push(tagOf(f));
+    parts.push(f.data);
+  });
+  const last = parts.pop()!;
+  if (last.length > 1) parts.push(last.subarray(0, last.length - 1));
+  parts.push(last.slice(-1));
+  return parts;
+}
 
-  /** The envelope's head (marker dropped, length covering the fields) and first tag, then the fields' bytes. */
-  function* spliced(chunk: Uint8Array, fields: readonly RawField[]): Generator<Uint8Array> {
-    let tail = 0;
-    for (const f of fields) tail += tagOf(f).length + f.data.length;
-    const kept = chunk.length - MARKER_SIZE;
-    const firstTag = tagOf(fields[0]);
-    const head = new Uint8Array(kept + firstTag.length);
-    head.set(chunk.subarray(0, kept));
-    head.set(firstTag, kept);
-    new DataView(head.buffer).setUint32(1, kept - ENVELOPE_HEAD + tail);
-    yield head;
-    yield fields[0].data;
-    for (let i = 1; i < fields.length; i++) {
-      yield tagOf(fields[i]);
-      yield fields[i].data;
+export function createResponseSplicer(): ResponseSplicer {
+  /** In the order the messages were deferred, which is the order Connect serializes them in. */
+  const deferred = new Map<number, RawField[]>();
+  // A random start: a message that is not deferred cannot carry a marker that a splicer expects by accident.
+  let nextId = (Math.random() * 0x1_0000_0000) >>> 0;
+
+  /** The oldest deferred message's fields, when `chunk` is its marked envelope. */
+  function take(chunk: Uint8Array): RawField[] | undefined {
+    if (deferred.size === 0) return undefined;
+    if (chunk.length > 0 && (chunk[0] & FLAG_COMPRESSED) !== 0) {
+      throw new ConnectError("a compressed response while ADS resources were deferred", Code.Internal);
     }
+    const [oldest, fields] = deferred.entries().next().value!;
+    if (markerId(chunk) !== oldest) return undefined;
+    deferred.delete(oldest);
+    return fields;
   }
 
   return {
@@ -105,32 +133,58 @@ export function createResponseSplicer(): ResponseSplicer {
       new DataView(data.buffer).setUint32(0, id, true);
       message.$unknown = [{ no: MARKER_FIELD, wireType: WireType.Bit32, data }];
     },
-    async *body(body) {
-      for await (const chunk of body) {
-        if (deferred.size > 0 && chunk.length > 0 && (chunk[0] & FLAG_COMPRESSED) !== 0) {
-          throw new ConnectError("a compressed response while ADS resources were deferred", Code.Internal);
-        }
-        const id = deferred.size > 0 && chunk[0] === 0 ? markerId(chunk) : undefined;
-        const fields = id === undefined ? undefined : deferred.get(id);
-        if (fields === undefined) {
-          yield chunk;
-          continue;
-        }
-        deferred.delete(id!);
-        yield* spliced(chunk, fields);
-      }
+    body(body) {
+      // An iterator, not a generator: `throw()` and `return()` reach Connect's body as they are (a generator's
+      // for-await would turn a write error into a plain return).
+      const inner = body[Symbol.asyncIterator]();
+      const queued: Uint8Array[] = [];
+      const iterator: AsyncIterableIterator<Uint8Array> = {
+        [Symbol.asyncIterator]: () => iterator,
+        async next() {
+          if (queued.length > 0) return { done: false, value: queued.shift()! };
+          const result = await inner.next();
+          if (result.done) return result;
+          const fields = take(result.value);
+          if (fields === undefined) return result;
+          queued.push(...splicedParts(result.value, fields));
+          return { done: false, value: queued.shift()! };
+        },
+        return: (value?: unknown) =>
+          inner.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+        throw: (err?: unknown) => inner.throw?.(err) ?? Promise.reject(err),
+      };
+      return iterator;
     },
     pending: () => deferred.size,
   };
+}
+
+/** This request's own context values: the caller's (never changed: they may be shared) plus the splicer. */
+function withSplicer(caller: ContextValues | undefined, splicer: ResponseSplicer): ContextValues {
+  const own = createContextValues().set(RESPONSE_SPLICER, splicer);
+  if (caller === undefined) return own;
+  const values: ContextValues = {
+    get: <T>(key: ContextKey<T>): T => (key.id === RESPONSE_SPLICER.id ? own : caller).get(key),
+    set<T>(key: ContextKey<T>, value: T) {
+      (key.id === RESPONSE_SPLICER.id ? own : caller).set(key, value);
+      return values;
+    },
+    delete(key: ContextKey<unknown>) {
+      (key.id === RESPONSE_SPLICER.id ? own : caller).delete(key);
+      return values;
+    },
+  };
+  return values;
 }
 
 /** The handler, with a splicer in each request's context values and its response body spliced. */
 export function withResponseSplicing(handler: UniversalHandler): UniversalHandler {
   const spliced = async (request: UniversalServerRequest) => {
     const splicer = createResponseSplicer();
-    const contextValues = request.contextValues ?? createContextValues();
-    contextValues.set(RESPONSE_SPLICER, splicer);
-    const response = await handler({ ...request, contextValues });
+    const response = await handler({
+      ...request,
+      contextValues: withSplicer(request.contextValues, splicer),
+    });
     return response.body === undefined ? response : { ...response, body: splicer.body(response.body) };
   };
   return Object.assign(spliced, handler);

@@ -127,6 +127,36 @@ describe("memoized outbound translation", () => {
     expect(vhost(tools, REVIEWS)).toEqual(vhost(web, REVIEWS));
   });
 
+  it("gives classes that pick different DestinationRules for a service their own virtual host", () => {
+    // A rule in "ops" for details: proxies in "ops" pick it over none; "shop" proxies do not see it (exportTo).
+    const opsRule = obj("DestinationRule", "details-sticky", {
+      host: "details.default.svc.cluster.local",
+      exportTo: ["."],
+      trafficPolicy: { loadBalancer: { consistentHash: { httpCookie: { name: "user", ttl: "60s" } } } },
+    }, { namespace: "ops" });
+    const push = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS, opsRule]);
+    const web = PROXIES[4]; // "shop"
+    const tools = sidecar("tools", "v1", "10.0.6.1", "ops");
+    const DETAILS = "details.default.svc.cluster.local:9080";
+    const vhost = (r: ProxyResources) =>
+      r.routes.flatMap((rc) => rc.virtualHosts).find((vh) => vh.name === DETAILS)!;
+    const hashOf = (r: ProxyResources) => {
+      const action = vhost(r).routes[0]?.action;
+      return action?.case === "route" ? action.value.hashPolicy : undefined;
+    };
+    for (const order of [[web, tools], [tools, web]]) {
+      forgetLastingMemos();
+      const [first, second] = order.map((p) => buildProxyResources(push, p));
+      const [forWeb, forTools] = order[0] === web ? [first, second] : [second, first];
+      expect(vhost(forWeb).domains).toEqual(vhost(forTools).domains);
+      expect(hashOf(forWeb)).toEqual([]);
+      expect(hashOf(forTools)?.[0]?.policySpecifier.case).toBe("cookie");
+      // The rule's warning (cookie ttl is not generated) belongs to the class that uses it, memo or not.
+      const ttlWarning = (r: ProxyResources) => r.warnings.some((w) => w.includes("httpCookie ttl"));
+      expect([ttlWarning(forWeb), ttlWarning(forTools)]).toEqual([false, true]);
+    }
+  });
+
   it("keeps unchanged resources from push to push and rebuilds what an endpoint edit changed", () => {
     const before = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO]);
     const moved = BOOKINFO_KUBE.map((o) =>

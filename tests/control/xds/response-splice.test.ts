@@ -56,11 +56,19 @@ async function* of<T>(...chunks: T[]) {
   yield* chunks;
 }
 
-/** Splits a byte stream back into envelopes' messages. */
-function messages(chunks: Uint8Array[]): DeltaDiscoveryResponse[] {
+function concat(chunks: Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
-  for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
+}
+
+/** Splits a byte stream back into envelopes' messages. */
+function messages(chunks: Uint8Array[]): DeltaDiscoveryResponse[] {
+  const bytes = concat(chunks);
   const out: DeltaDiscoveryResponse[] = [];
   for (let pos = 0; pos < bytes.length;) {
     expect(bytes[pos]).toBe(0);
@@ -89,7 +97,13 @@ describe("response splicing", () => {
     expect(marked.length).toBeLessThan(200);
 
     const chunks = await collect(splicer.body(of(marked)));
-    expect(chunks[1]).toBe(shared); // not a copy
+    // The shared bytes themselves (a view), then a one-byte copy of their end: the chunk Connect keeps last.
+    expect(chunks[1].buffer).toBe(shared.buffer);
+    expect(chunks[1].length).toBe(shared.length - 1);
+    expect(chunks.at(-1)!.buffer).not.toBe(shared.buffer);
+    expect(chunks.at(-1)!.length).toBe(1);
+    // Byte for byte what Connect would have written for the message with its fields inline.
+    expect(concat(chunks)).toEqual(envelope(inline));
     const [decoded] = messages(chunks);
     expect(decoded.resources).toHaveLength(300);
     expect(
@@ -111,8 +125,10 @@ describe("response splicing", () => {
     splicer.defer(first);
     const plain = envelope(response("2", []));
     const trailer = encodeEnvelope(0x80, new TextEncoder().encode("grpc-status: 0\r\n"));
+    const inline = envelope(response("1", two));
     const chunks = await collect(splicer.body(of(plain, envelope(first), trailer)));
     expect(chunks[0]).toBe(plain);
+    expect(concat(chunks.slice(1, -1))).toEqual(inline);
     expect(chunks.at(-1)).toBe(trailer);
     const decoded = messages(chunks.slice(0, -1));
     expect(decoded.map((m) => m.nonce)).toEqual(["2", "1"]);
@@ -131,6 +147,48 @@ describe("response splicing", () => {
     expect(splicer.pending()).toBe(0);
     const whole = envelope(small);
     expect(await collect(splicer.body(of(whole)))).toEqual([whole]);
+  });
+
+  it("splices only the oldest deferred message's own envelope, by a marker id it cannot guess", async () => {
+    const splicer = createResponseSplicer();
+    const big = response("1");
+    splicer.defer(big);
+    const id = new DataView(big.$unknown![0].data.buffer).getUint32(0, true);
+    // A message that was not deferred but ends in a marker (for another id, or the next one) goes out as it is.
+    for (const other of [id + 1, id - 1]) {
+      const forged = response("0", []);
+      const data = new Uint8Array(4);
+      new DataView(data.buffer).setUint32(0, other >>> 0, true);
+      forged.$unknown = [{ no: 536_870_911, wireType: 5, data }];
+      const bytes = envelope(forged);
+      expect(await collect(splicer.body(of(bytes)))).toEqual([bytes]);
+    }
+    // Nor does a later deferred message's envelope ahead of the oldest's (Connect keeps their order).
+    const later = response("2");
+    splicer.defer(later);
+    const laterBytes = envelope(later);
+    expect(await collect(splicer.body(of(laterBytes)))).toEqual([laterBytes]);
+    expect(splicer.pending()).toBe(2);
+    expect(messages(await collect(splicer.body(of(envelope(big)))))[0].resources).toHaveLength(300);
+    // Ids start at random: another stream's splicer expects other markers.
+    const again = response("1");
+    createResponseSplicer().defer(again);
+    expect(again.$unknown![0].data).not.toEqual(big.$unknown![0].data);
+  });
+
+  it("hands throw() and return() to Connect's body as they are", async () => {
+    const calls: string[] = [];
+    const inner: AsyncIterator<Uint8Array> & AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => inner,
+      next: () => Promise.resolve({ done: false, value: new Uint8Array(5) }),
+      return: (v) => (calls.push("return"), Promise.resolve({ done: true, value: v })),
+      throw: (e) => (calls.push(`throw ${(e as Error).message}`), Promise.reject(e)),
+    };
+    const body = createResponseSplicer().body(inner)[Symbol.asyncIterator]();
+    await body.next();
+    await expect(body.throw!(new Error("write failed"))).rejects.toThrow("write failed");
+    await body.return!();
+    expect(calls).toEqual(["throw write failed", "return"]);
   });
 
   it("fails the stream rather than send a compressed envelope without its deferred resources", async () => {
