@@ -1,6 +1,6 @@
 // A control server on a real socket with a fixed-snapshot provider, and SotW/delta drivers for grpc-js and Connect.
 import { create, fromBinary, type Message } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
+import { createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -164,18 +164,21 @@ export const NODE = create(NodeSchema, {
   metadata: { NAMESPACE: "default", WORKLOAD_NAME: "productpage-v1" },
 });
 
-export function adsClient(port: number) {
+export function adsClient(port: number, transport?: Transport) {
   return createClient(
     AggregatedDiscoveryService,
-    createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }),
+    transport ?? createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }),
   );
 }
 
-/** The same exchange through Connect's own gRPC transport (HTTP/2), with protobuf-es messages. */
-export function connectSotwDriver(port: number): SotwDriver {
+/**
+ * The same exchange through a Connect client (default: its gRPC transport on HTTP/2), with protobuf-es
+ * messages.
+ */
+export function connectSotwDriver(port: number, transport?: Transport): SotwDriver {
   const requests = createPushable<DiscoveryRequest>();
   const abort = new AbortController();
-  const responses = adsClient(port).streamAggregatedResources(requests, { signal: abort.signal });
+  const responses = adsClient(port, transport).streamAggregatedResources(requests, { signal: abort.signal });
   const reader = createReader<DiscoveryResponse>(responses);
   return {
     send(spec) {
