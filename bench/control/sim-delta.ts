@@ -4,6 +4,7 @@ import { DeltaDiscoveryRequestSchema } from "../../gen/envoy/service/discovery/v
 import type { LeanAdsClient, LeanDeltaResponse } from "./lean-ads.ts";
 import type { ProxySpec } from "./layout.ts";
 import { derived } from "./response-memo.ts";
+import { CowMap, CowSet } from "./shared-state.ts";
 import { CDS, EDS, LDS, nodeOf, RDS, type SimContext, type SimProxy } from "./sim-common.ts";
 import {
   clusterEdsName,
@@ -31,13 +32,80 @@ const readDelta = derived((r: LeanDeltaResponse) => {
     owned = resources.map((res) => [res.name, listenerRouteNames(deltaValue(res))] as const);
   }
   for (const name of r.removedResources) owned.push([name, none]);
-  return { resources, bytes, owned };
+  return { resources, bytes, owned, names: new Set(resources.map((res) => res.name)) };
+});
+
+type Owners = readonly (readonly [owner: string, names: readonly string[]])[];
+
+interface NameSet {
+  readonly size: number;
+  has(name: string): boolean;
+  add(name: string): void;
+  delete(name: string): void;
+}
+interface NameMap<V> {
+  readonly size: number;
+  get(key: string): V | undefined;
+  has(key: string): boolean;
+  set(key: string, value: V): void;
+  delete(key: string): void;
+}
+
+/**
+ * Points each owner (cluster or listener) at its new names (none: it is gone), updates what is subscribed (and
+ * held: an unsubscribed name is let go of) and returns the (un)subscribes that causes — work in proportion to
+ * the response, not to everything subscribed so far.
+ */
+function applyOwners(
+  count: NameMap<number>,
+  by: NameMap<readonly string[]>,
+  subscribed: NameSet,
+  have: NameSet,
+  changes: Owners,
+): { add: string[]; drop: string[] } {
+  let add: string[] = [];
+  let drop: string[] = [];
+  for (const [owner, names] of changes) {
+    for (const n of names) {
+      const c = count.get(n) ?? 0;
+      count.set(n, c + 1);
+      if (c === 0) add.push(n);
+    }
+    for (const n of by.get(owner) ?? []) {
+      const c = count.get(n)! - 1;
+      if (c > 0) count.set(n, c);
+      else {
+        count.delete(n);
+        drop.push(n);
+      }
+    }
+    if (names.length === 0) by.delete(owner);
+    else by.set(owner, names);
+  }
+  // A name one owner let go of and another took up in the same response stays as it was.
+  add = add.filter((n) => count.has(n) && !subscribed.has(n));
+  drop = drop.filter((n) => !count.has(n) && subscribed.has(n));
+  for (const n of add) subscribed.add(n);
+  for (const n of drop) {
+    subscribed.delete(n);
+    have.delete(n);
+  }
+  return { add, drop };
+}
+
+/** What a proxy that follows nothing yet reaches from these owners: one state, shared (shared-state.ts). */
+const freshFollow = derived((owners: Owners) => {
+  const count = new Map<string, number>();
+  const by = new Map<string, readonly string[]>();
+  const subscribed = new Set<string>();
+  const { add } = applyOwners(count, by, subscribed, new Set(), owners);
+  return { count, by, subscribed, add };
 });
 
 interface TypeState {
-  readonly subscribed: Set<string>;
+  readonly subscribed: CowSet;
   /** Names held (versions are the control plane's to track: the simulator never sends them back). */
-  readonly have: Set<string>;
+  readonly have: CowSet;
   answered: boolean;
 }
 
@@ -50,58 +118,36 @@ export function startDeltaProxy(
   const stream = client.openDelta(handle, (err) => ctx.onError(index, err));
   const states = new Map<string, TypeState>();
   for (const t of [CDS, EDS, LDS, RDS]) {
-    states.set(t, { subscribed: new Set(), have: new Set(), answered: false });
+    states.set(t, { subscribed: new CowSet(), have: new CowSet(), answered: false });
   }
   /** Cluster → its EDS name; listener → its RDS names (what EDS and RDS subscriptions derive from). */
-  const edsOf = new Map<string, readonly string[]>();
-  const rdsOf = new Map<string, readonly string[]>();
+  const edsOf = new CowMap<readonly string[]>();
+  const rdsOf = new CowMap<readonly string[]>();
   /** How many clusters (listeners) refer to each subscribed EDS (RDS) name. */
-  const refs = new Map<string, Map<string, number>>([[EDS, new Map()], [RDS, new Map()]]);
+  const refs = new Map<string, CowMap<number>>([[EDS, new CowMap()], [RDS, new CowMap()]]);
   let full = false;
 
   const send = (init: Parameters<typeof create<typeof DeltaDiscoveryRequestSchema>>[1]) =>
     stream.send(create(DeltaDiscoveryRequestSchema, init));
 
-  /**
-   * Points each owner (cluster or listener) at its new names (none: it is gone) and sends one request with the
-   * (un)subscribes that causes — work in proportion to the response, not to everything subscribed so far.
-   */
-  const follow = (
-    typeUrl: string,
-    by: Map<string, readonly string[]>,
-    changes: Iterable<readonly [owner: string, names: readonly string[]]>,
-  ) => {
+  /** Follows a CDS (LDS) response's owners and sends the EDS (RDS) (un)subscribes that causes. */
+  const follow = (typeUrl: string, by: CowMap<readonly string[]>, changes: Owners) => {
     const count = refs.get(typeUrl)!;
     const st = states.get(typeUrl)!;
-    let add: string[] = [];
-    let drop: string[] = [];
-    for (const [owner, names] of changes) {
-      for (const n of names) {
-        const c = count.get(n) ?? 0;
-        count.set(n, c + 1);
-        if (c === 0) add.push(n);
+    if (count.size === 0 && by.size === 0 && st.subscribed.size === 0 && st.have.size === 0) {
+      const fresh = freshFollow(changes);
+      count.adopt(fresh.count);
+      by.adopt(fresh.by);
+      st.subscribed.adopt(fresh.subscribed);
+      if (fresh.add.length > 0) {
+        send({ typeUrl, resourceNamesSubscribe: fresh.add, resourceNamesUnsubscribe: [] });
       }
-      for (const n of by.get(owner) ?? []) {
-        const c = count.get(n)! - 1;
-        if (c > 0) count.set(n, c);
-        else {
-          count.delete(n);
-          drop.push(n);
-        }
-      }
-      if (names.length === 0) by.delete(owner);
-      else by.set(owner, names);
+      return;
     }
-    // A name one owner let go of and another took up in the same response stays as it was.
-    add = add.filter((n) => count.has(n) && !st.subscribed.has(n));
-    drop = drop.filter((n) => !count.has(n) && st.subscribed.has(n));
-    if (add.length === 0 && drop.length === 0) return;
-    for (const n of add) st.subscribed.add(n);
-    for (const n of drop) {
-      st.subscribed.delete(n);
-      st.have.delete(n);
+    const { add, drop } = applyOwners(count, by, st.subscribed, st.have, changes);
+    if (add.length > 0 || drop.length > 0) {
+      send({ typeUrl, resourceNamesSubscribe: add, resourceNamesUnsubscribe: drop });
     }
-    send({ typeUrl, resourceNamesSubscribe: add, resourceNamesUnsubscribe: drop });
   };
   function handle(r: LeanDeltaResponse): void {
     const st = states.get(r.typeUrl);
@@ -110,9 +156,10 @@ export function startDeltaProxy(
     stats.responses += 1;
     stats.resources += r.resources.length;
     st.answered = true;
-    const { resources, bytes, owned } = readDelta(r);
+    const { resources, bytes, owned, names } = readDelta(r);
     stats.resourceBytes += bytes;
-    for (const res of resources) st.have.add(res.name);
+    if (st.have.size === 0) st.have.adopt(names);
+    else for (const res of resources) st.have.add(res.name);
     for (const name of r.removedResources) st.have.delete(name);
     send({ typeUrl: r.typeUrl, responseNonce: r.nonce }); // the ACK
     stats.acks += 1;
