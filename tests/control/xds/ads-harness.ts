@@ -1,9 +1,11 @@
 // A control server on a real socket with a fixed-snapshot provider, and SotW/delta drivers for grpc-js and Connect.
 import { create, fromBinary, type Message } from "@bufbuild/protobuf";
-import { createClient, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { type ConnectRouter, createClient, type Transport } from "@connectrpc/connect";
+import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { createServer as createHttp2Server, type Http2Session } from "node:http2";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { startControlServer } from "../../../adapters/node/control-server.ts";
 import { adsRoutes } from "../../../control/xds/ads-service.ts";
@@ -36,27 +38,48 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/**
+ * `plain`: ADS behind connect-node's own `connectNodeAdapter` on a bare h2c server instead of Weft's control
+ * server — no response splicing (response-splice.ts), as when the routes are mounted elsewhere.
+ */
+async function startPlainServer(routes: (router: ConnectRouter) => void) {
+  const server = createHttp2Server(connectNodeAdapter({ routes, compressMinBytes: Number.MAX_SAFE_INTEGER }));
+  const sessions = new Set<Http2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.destroy();
+      }),
+  };
+}
+
+export async function startHarness(options: { readonly plain?: boolean } = {}): Promise<Harness> {
   let clock = 10_000;
   const cache = createSnapshotCache();
   cache.set(NODE_ID, buildSnapshot(meshResources()));
   const status = createPushStatus({ metrics: createMetrics(), now: () => clock++ });
   const connected: ProxyIdentity[] = [];
   const disconnected: ProxyIdentity[] = [];
-  const server = await startControlServer({
-    host: "127.0.0.1",
-    port: 0,
-    routes: adsRoutes({
-      cache,
-      status,
-      now: () => clock++,
-      provider: {
-        snapshotFor: (identity) => cache.get(identity.id),
-        onProxyConnected: (identity) => void connected.push(identity),
-        onProxyDisconnected: (identity) => void disconnected.push(identity),
-      },
-    }),
+  const routes = adsRoutes({
+    cache,
+    status,
+    now: () => clock++,
+    provider: {
+      snapshotFor: (identity) => cache.get(identity.id),
+      onProxyConnected: (identity) => void connected.push(identity),
+      onProxyDisconnected: (identity) => void disconnected.push(identity),
+    },
   });
+  const server = options.plain
+    ? await startPlainServer(routes)
+    : await startControlServer({ host: "127.0.0.1", port: 0, routes });
   return { port: server.port, cache, status, connected, disconnected, close: () => server.close() };
 }
 

@@ -8,7 +8,7 @@ import {
   DeltaDiscoveryRequestSchema,
   type DeltaDiscoveryResponse,
 } from "../../../gen/envoy/service/discovery/v3/discovery_pb.ts";
-import { piecesOf, SPLICED_PIECES } from "../../../control/xds/response-pieces.ts";
+import { PIECES, piecesOf, SPLICED_PIECES } from "../../../control/xds/response-pieces.ts";
 import { buildSnapshot } from "../../../control/xds/snapshot-cache.ts";
 import { TYPE_URLS } from "../../../control/xds/snapshot.ts";
 import { adsClient, type Harness, nameOfAny, NODE, NODE_ID, startHarness } from "./ads-harness.ts";
@@ -229,6 +229,30 @@ describe("delta ADS", () => {
     expect(typeStatus(CDS).ackedNonce).toBeUndefined();
     d.send({ typeUrl: CDS, responseNonce: last.nonce });
     await expect.poll(() => typeStatus(CDS).ackedNonce).toBe(last.nonce);
+  });
+
+  it("without splicing (a plain connect-node server) cuts a large response at 256 KiB, small piece last", async () => {
+    const plain = await startHarness({ plain: true });
+    try {
+      // 1,000 clusters with long names: ~530 KiB of resources.
+      const many = Array.from(
+        { length: 1000 },
+        (_, i) => edsCluster(`outbound|80||svc-${i}.${"x".repeat(200)}`),
+      );
+      plain.cache.set(NODE_ID, buildSnapshot({ ...meshResources(), clusters: many }));
+      const d = openDelta(plain.port);
+      d.send({ typeUrl: CDS });
+      const pieces = [await d.next()];
+      while (pieces.reduce((n, p) => n + p.decoded.length, 0) < 1000) pieces.push(await d.next());
+      const sizes = pieces.map((p) => p.raw.resources.reduce((n, r) => n + r.resource!.value.length, 0));
+      expect(pieces.length).toBeGreaterThanOrEqual(3);
+      for (const size of sizes) expect(size).toBeLessThanOrEqual(PIECES.piece);
+      expect(sizes.at(-1)).toBeLessThanOrEqual(PIECES.tail);
+      expect(new Set(pieces.flatMap((p) => p.decoded)).size).toBe(1000);
+      d.close();
+    } finally {
+      await plain.close();
+    }
   });
 
   it("records a NACK by nonce and does not resend until the resource changes", async () => {
