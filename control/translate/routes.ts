@@ -80,9 +80,10 @@ function sidecarRoutes(ctx: TranslateContext): RouteConfiguration[] {
 
 /**
  * A service's virtual host on a sidecar. Without a VirtualService it is the default route, which depends only
- * on the service port, its domains here and the DestinationRule that applies (hash policy): one message, while
- * the routing config is unchanged, for every proxy class that agrees on those — each namespace's proxies see the other namespaces'
- * services with the same domains — shared by their RouteConfigurations, and encoded once (route-encoding.ts).
+ * on the service port, its domains here and the DestinationRule that applies (hash policy). While the routing
+ * config is unchanged it is one message for every proxy class that agrees on those (each namespace's proxies
+ * see the other namespaces' services with the same domains), shared by their RouteConfigurations and encoded
+ * once (route-encoding.ts).
  */
 function sidecarVirtualHost(
   ctx: TranslateContext,

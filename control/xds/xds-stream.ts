@@ -92,17 +92,16 @@ function createQueue<T>() {
   };
 }
 
-/** `names` with each one that is a resource of `current` replaced by that resource's own name string. */
+/** Replaces, in place, each of `names` that is a resource of `current` by that resource's own name string. */
 export function canonicalNames(
   names: string[],
   current: ReadonlyMap<string, { readonly name: string }> | undefined,
-): string[] {
-  if (current === undefined || current.size === 0) return names;
+): void {
+  if (current === undefined) return;
   for (let i = 0; i < names.length; i++) {
     const own = current.get(names[i])?.name;
     if (own !== undefined) names[i] = own;
   }
-  return names;
 }
 
 /** Runs one stream: requests and snapshot changes are handled one at a time, in arrival order. */

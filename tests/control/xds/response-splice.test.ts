@@ -20,6 +20,7 @@ import {
   type DeltaDiscoveryResponse,
   DeltaDiscoveryResponseSchema,
 } from "../../../gen/envoy/service/discovery/v3/discovery_pb.ts";
+import { concatBytes } from "../../../proxy/runtime/bytes.ts";
 import { edsCluster, meshResources } from "./fixtures.ts";
 
 const clusters = Array.from(
@@ -56,23 +57,13 @@ async function* of<T>(...chunks: T[]) {
   yield* chunks;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return bytes;
-}
-
 /** Splits a byte stream back into envelopes' messages. */
 function messages(chunks: Uint8Array[]): DeltaDiscoveryResponse[] {
-  const bytes = concat(chunks);
+  const bytes = concatBytes(chunks);
   const out: DeltaDiscoveryResponse[] = [];
   for (let pos = 0; pos < bytes.length;) {
     expect(bytes[pos]).toBe(0);
-    const len = new DataView(bytes.buffer, pos + 1, 4).getUint32(0);
+    const len = new DataView(bytes.buffer, bytes.byteOffset + pos + 1, 4).getUint32(0);
     out.push(fromBinary(DeltaDiscoveryResponseSchema, bytes.subarray(pos + 5, pos + 5 + len)));
     pos += 5 + len;
   }
@@ -103,7 +94,7 @@ describe("response splicing", () => {
     expect(chunks.at(-1)!.buffer).not.toBe(shared.buffer);
     expect(chunks.at(-1)!.length).toBe(1);
     // Byte for byte what Connect would have written for the message with its fields inline.
-    expect(concat(chunks)).toEqual(envelope(inline));
+    expect(concatBytes(chunks)).toEqual(envelope(inline));
     const [decoded] = messages(chunks);
     expect(decoded.resources).toHaveLength(300);
     expect(
@@ -128,7 +119,7 @@ describe("response splicing", () => {
     const inline = envelope(response("1", two));
     const chunks = await collect(splicer.body(of(plain, envelope(first), trailer)));
     expect(chunks[0]).toBe(plain);
-    expect(concat(chunks.slice(1, -1))).toEqual(inline);
+    expect(concatBytes(chunks.slice(1, -1))).toEqual(inline);
     expect(chunks.at(-1)).toBe(trailer);
     const decoded = messages(chunks.slice(0, -1));
     expect(decoded.map((m) => m.nonce)).toEqual(["2", "1"]);
