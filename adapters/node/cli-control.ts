@@ -1,8 +1,8 @@
 // `weft control --config <dir>`: the control plane alone (Istio YAML in, xDS out).
 import { parseCommandArgs } from "./cli.ts";
-import { startNodeControlPlane } from "./start-control.ts";
+import { startControlThread } from "./control-thread.ts";
 import { WeftError } from "../../proxy/errors.ts";
-import { parseDurationMs } from "../../control/translate/proto.ts";
+import { parseDurationMs } from "../../control/config/duration.ts";
 
 const USAGE = `Usage: weft control --config <dir> [options]
 
@@ -76,7 +76,7 @@ export async function runControlCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const running = await startNodeControlPlane({
+    const running = await startControlThread({
       configDir: v.config as string,
       host: v.host as string | undefined,
       xdsPort: v["xds-port"] === undefined ? undefined : Number(v["xds-port"]),
@@ -88,12 +88,15 @@ export async function runControlCommand(argv: string[]): Promise<number> {
       `weft control: xDS on :${running.xdsPort}, monitoring on :${running.monitoringPort}, config ${v.config}`,
     );
     return await new Promise<number>((resolve) => {
+      let stopping = false;
       const stop = async () => {
+        stopping = true;
         await running.close();
         resolve(0);
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
+      void running.exited.then(() => !stopping && resolve(1)); // it crashed (the error is printed)
     });
   } catch (err) {
     if (err instanceof WeftError) {

@@ -1,92 +1,25 @@
-// The control plane under test, in its own process: startNodeControlPlane plus timing events on stdout ("@@ {json}").
-import { parseArgs } from "node:util";
-import { startNodeControlPlane } from "../../adapters/node/start-control.ts";
-import { installProfileToggle } from "./profile-toggle.ts";
+// The control plane under test: control-harness.ts in a worker thread sized the way `weft control` sizes its own.
+import { isMainThread } from "node:worker_threads";
+import { CONTROL_RESOURCE_LIMITS } from "../../adapters/node/control-thread.ts";
+import { startModuleWorker } from "../../adapters/node/module-worker.ts";
 
-/** Wall-clock milliseconds with sub-millisecond resolution, comparable across the benchmark's processes. */
-const wall = () => performance.timeOrigin + performance.now();
+if (!isMainThread) throw new Error("control-process.ts starts a worker; it is not one");
 
-const memoryMb = () => {
-  const m = process.memoryUsage();
-  const mb = (n: number) => Math.round(n / 1e5) / 10;
-  return {
-    rss: mb(m.rss),
-    heapUsed: mb(m.heapUsed),
-    external: mb(m.external),
-    arrayBuffers: mb(m.arrayBuffers),
-  };
-};
-
-const emit = (event: Record<string, unknown>) => process.stdout.write(`@@ ${JSON.stringify(event)}\n`);
-
-const { values } = parseArgs({
-  options: {
-    config: { type: "string" },
-    "quiet-ms": { type: "string" },
-  },
+// The harness next to this file: control-harness.ts from the sources, control-harness.mjs in the bundle.
+const harness = new URL(
+  import.meta.url.endsWith(".ts") ? "./control-harness.ts" : "./control-harness.mjs",
+  import.meta.url,
+);
+const worker = startModuleWorker(harness, {
+  argv: process.argv.slice(2),
+  resourceLimits: CONTROL_RESOURCE_LIMITS,
 });
-if (!values.config) {
-  console.error("usage: control-process.ts --config <dir> [--quiet-ms N]");
-  process.exit(2);
+// Signals reach the process, not its workers: the runner's SIGUSR1 (profile), SIGUSR2 (memory) and stops.
+for (const signal of ["SIGUSR1", "SIGUSR2", "SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => worker.postMessage({ signal }));
 }
-
-const startedAt = wall();
-const running = await startNodeControlPlane({
-  configDir: values.config,
-  xdsPort: 0,
-  monitoringPort: 0,
-  quietMs: values["quiet-ms"] === undefined ? undefined : Number(values["quiet-ms"]),
-  log: (line) => {
-    if (!line.startsWith("config version")) console.log(line);
-  },
+worker.on("error", (err) => {
+  console.error(err);
+  process.exit(1);
 });
-const cp = running.controlPlane;
-
-// Where the time of an endpoint change goes: config accepted (reload + parse + validate), then the debounced push.
-cp.store.onChange((snapshot) => emit({ ev: "config", at: wall(), version: snapshot.version }));
-const pushCompleted = cp.status.pushCompleted.bind(cp.status);
-(cp.status as { pushCompleted: typeof pushCompleted }).pushCompleted = (record) => {
-  pushCompleted(record);
-  emit({
-    ev: "push",
-    at: wall(),
-    // Clock (performance.now) milliseconds: first change event → last proxy's snapshot published.
-    tookMs: record.finishedAt - record.startedAt,
-    proxies: record.proxies,
-    reasons: record.reasons.length,
-    memory: memoryMb(),
-  });
-};
-
-emit({
-  ev: "ready",
-  xdsPort: running.xdsPort,
-  monitoringPort: running.monitoringPort,
-  startupMs: wall() - startedAt,
-  objects: cp.store.all().length,
-  services: cp.pushContext().services.length,
-});
-
-// BENCH_CONTROL_PROFILE=<file> (with BENCH_CONTROL_PROFILE_PROC=control, the default): see profile-toggle.ts.
-const profileFile = process.env.BENCH_CONTROL_PROFILE;
-if (profileFile && (process.env.BENCH_CONTROL_PROFILE_PROC ?? "control") === "control") {
-  installProfileToggle(profileFile, { survivors: Boolean(process.env.BENCH_CONTROL_PROFILE_SURVIVORS) });
-}
-
-// The runner's "how much is live?": a full GC (node --expose-gc), then the numbers.
-process.on("SIGUSR2", () => {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  // ArrayBuffers' memory is given back by a sweeper after the collection: read it once that has run.
-  setTimeout(() => {
-    gc?.();
-    emit({ ev: "memory", memory: memoryMb() });
-  }, 100);
-});
-
-const stop = async () => {
-  await running.close();
-  process.exit(0);
-};
-process.once("SIGTERM", () => void stop());
-process.once("SIGINT", () => void stop());
+worker.on("exit", (code) => process.exit(code));

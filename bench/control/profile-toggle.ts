@@ -5,14 +5,18 @@ import { Session } from "node:inspector";
 /**
  * For the benchmark's child processes: the runner sends SIGUSR1 around the part of a phase it wants profiled
  * (BENCH_CONTROL_PROFILE_PART). With `survivors`, allocation sampling keeps only objects that outlived a
- * young-generation GC (what old-space GCs clean up).
+ * young-generation GC (what old-space GCs clean up). `signals`: where SIGUSR1 arrives (a worker thread gets it from its
+ * process, see control-process.ts).
  */
-export function installProfileToggle(file: string, options: { readonly survivors?: boolean } = {}): void {
+export function installProfileToggle(
+  file: string,
+  options: { readonly survivors?: boolean; readonly signals?: NodeJS.EventEmitter } = {},
+): void {
   const heapProfile = file.endsWith(".heapprofile");
   const inspector = new Session();
   inspector.connect();
   let profiling = false;
-  process.on("SIGUSR1", () => {
+  (options.signals ?? process).on("SIGUSR1", () => {
     if (!profiling) {
       profiling = true;
       if (heapProfile) {

@@ -7,7 +7,8 @@ import { HttpProtocolOptionsSchema } from "../../gen/envoy/extensions/upstreams/
 import type { PortProtocol } from "../model/types.ts";
 import { isHttp2Protocol, isHttpProtocol } from "../registry/protocol.ts";
 import type { TranslateContext } from "./context.ts";
-import { durationOf, type Init, packed, parseDurationMs } from "./proto.ts";
+import { parseDurationMs } from "../config/duration.ts";
+import { durationOf, type Init, packed } from "./proto.ts";
 import type { EffectivePolicy } from "./traffic-policy.ts";
 
 type ClusterInit = Init<typeof ClusterSchema>;

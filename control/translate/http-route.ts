@@ -10,7 +10,8 @@ import type { HTTPRetry, HTTPRoute } from "../push-context/istio-spec.ts";
 import type { VirtualServiceView } from "../push-context/views.ts";
 import type { TranslateContext } from "./context.ts";
 import { buildRouteMatches, type PathKind, type RouteEnv } from "./http-match.ts";
-import { durationOf, type Init, parseDurationMs } from "./proto.ts";
+import { parseDurationMs } from "../config/duration.ts";
+import { durationOf, type Init } from "./proto.ts";
 import { clusterSpecifier, hashPolicies, headerFields } from "./route-destinations.ts";
 
 export type RouteInit = Init<typeof RouteSchema>;
