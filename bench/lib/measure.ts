@@ -170,5 +170,7 @@ async function h2run(running: RunningTarget, h2load: string, requests: number): 
     failed: h.failed,
     cpuUsPerReq: cpu === undefined ? undefined : cpu / h.succeeded,
     cpuPct: cpu === undefined ? undefined : (cpu / wallUs) * 100,
+    // The process's peak so far: the HTTP/1.1 runs came first, so a higher value was reached under h2 load.
+    hwmMb: pid ? memoryMb(pid).hwmMb : undefined,
   };
 }
