@@ -1,6 +1,6 @@
 // `weft control --config <dir>`: the control plane alone (Istio YAML in, xDS out).
 import { parseCommandArgs } from "./cli.ts";
-import { startControlThread } from "./control-thread.ts";
+import { ControlThreadFailed, startControlThread } from "./control-thread.ts";
 import { WeftError } from "../../proxy/errors.ts";
 import { parseDurationMs } from "../../control/config/duration.ts";
 
@@ -47,6 +47,18 @@ export async function runControlCommand(argv: string[]): Promise<number> {
     console.error(`weft control: --config <dir> is required\n\n${USAGE}`);
     return 2;
   }
+  const ports: Record<string, number | undefined> = {};
+  for (const flag of ["xds-port", "monitoring-port"]) {
+    const text = v[flag] as string | undefined;
+    if (text === undefined) continue;
+    if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+      console.error(
+        `weft control: --${flag}: "${text}" is not a port; give a number from 0 to 65535 (0: any free one)`,
+      );
+      return 2;
+    }
+    ports[flag] = Number(text);
+  }
   const debounce: Record<string, number | undefined> = {};
   for (const flag of ["debounce-after", "debounce-max"]) {
     const text = v[flag] as string | undefined;
@@ -75,34 +87,35 @@ export async function runControlCommand(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // Handled from now on: a SIGTERM while the control plane starts stops it once it is up.
+  let stopRequested: (() => void) | undefined;
+  const stopSignal = new Promise<void>((resolve) => stopRequested = resolve);
+  process.once("SIGTERM", () => stopRequested?.());
+  process.once("SIGINT", () => stopRequested?.());
+  let running;
   try {
-    const running = await startControlThread({
+    running = await startControlThread({
       configDir: v.config as string,
       host: v.host as string | undefined,
-      xdsPort: v["xds-port"] === undefined ? undefined : Number(v["xds-port"]),
-      monitoringPort: v["monitoring-port"] === undefined ? undefined : Number(v["monitoring-port"]),
+      xdsPort: ports["xds-port"],
+      monitoringPort: ports["monitoring-port"],
       quietMs: debounce["debounce-after"],
       maxDelayMs: debounce["debounce-max"],
     });
-    console.log(
-      `weft control: xDS on :${running.xdsPort}, monitoring on :${running.monitoringPort}, config ${v.config}`,
-    );
-    return await new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = async () => {
-        stopping = true;
-        await running.close();
-        resolve(0);
-      };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
-      void running.exited.then(() => !stopping && resolve(1)); // it crashed (the error is printed)
-    });
   } catch (err) {
-    if (err instanceof WeftError) {
-      console.error(`weft control: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    if (err instanceof WeftError) console.error(`weft control: ${err.message}`);
+    else if (!(err instanceof ControlThreadFailed)) throw err;
+    else if (!err.printed) console.error(`weft control: the control plane failed: ${err.message}`);
+    return 1;
   }
+  const thread = running;
+  // Either a signal (stop; 0 if it stopped cleanly) or a crash (printed already: 1).
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    void stopSignal.then(async () => {
+      stopping = true;
+      resolve((await thread.close()) === 0 ? 0 : 1);
+    });
+    void thread.exited.then(() => !stopping && resolve(1));
+  });
 }

@@ -7,12 +7,13 @@ import { packagePath } from "./package-root.ts";
 import type { StartControlOptions } from "./start-control.ts";
 
 /**
- * The control plane's heap. A push to hundreds of proxies keeps a few MB per proxy batch in flight (responses in
- * HTTP/2 write queues, stream state) across young-generation GCs; in V8's default 16 MB semi-spaces each endpoint
- * change ran 2–3 scavenges of 10–25 ms, and what they copied was promoted and collected again later. 32 MB
- * semi-spaces (a young generation of 96 MB: two semi-spaces and as much again for large objects) halved the
- * scavenges and lowered the peak RSS of a 500-proxy benchmark by ~70 MB (bench/README.md). The size of the main
- * thread's young generation is fixed when Node starts, a worker's when it is created: hence the worker.
+ * The control plane's heap. A push to hundreds of proxies keeps a few MB per batch of proxies in flight (responses
+ * in HTTP/2 write queues, stream state) across young-generation GCs; in V8's default 16 MB semi-spaces each
+ * endpoint change ran 2–3 scavenges of 10–25 ms, and what they copied was promoted and collected again later.
+ * With 32 MB semi-spaces (a young generation of 96 MB: two semi-spaces and as much again for large objects) a
+ * 500-proxy benchmark spent less CPU per change and on its first push, and its delta peak RSS fell by ~80 MB
+ * (bench/README.md, "What changed at 07:40"). The main thread's young generation is fixed when Node starts, a
+ * worker's when it is created: hence the worker. A V8 flag given to node (`--max-semi-space-size`) wins over it.
  */
 export const CONTROL_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 96 };
 
@@ -22,20 +23,28 @@ const CLOSE_GRACE_MS = 5_000;
 /** What the worker (control-worker.ts) reports. */
 export type ControlThreadReport =
   | { readonly kind: "ready"; readonly xdsPort: number; readonly monitoringPort: number }
-  /** `expected`: a WeftError (bad flag, port in use), printed as is; anything else is a bug. */
-  | { readonly kind: "failed"; readonly message: string; readonly expected: boolean };
+  /** `expected`: a WeftError (bad flag, port in use), shown as its message; anything else is a bug (stack). */
+  | { readonly kind: "failed"; readonly message: string; readonly stack: string; readonly expected: boolean };
 
 /** What the launcher asks of the worker. */
 export type ControlThreadRequest = { readonly kind: "stop" };
 
+/** The control plane failed in a way that is a bug, not bad input; `printed` when the error is on stderr already. */
+export class ControlThreadFailed extends Error {
+  constructor(message: string, readonly printed: boolean) {
+    super(message);
+  }
+}
+
 export interface ControlThread {
   readonly xdsPort: number;
   readonly monitoringPort: number;
-  /** The worker's heap limits as V8 applied them (megabytes). */
+  /** The limits the worker was created with (V8 flags given to node override them). */
   readonly resourceLimits: ResourceLimits;
   /** Resolves with the exit code when the worker ends (on its own only after a crash, which is printed). */
   readonly exited: Promise<number>;
-  close(): Promise<void>;
+  /** Stops the control plane: 0 when it closed and exited in time, else the code it ended with (1 if stopped). */
+  close(): Promise<number>;
 }
 
 /** The worker's main module: the bundle's entry when Weft runs from dist/, else the TypeScript source. */
@@ -45,7 +54,10 @@ function workerEntry(): URL {
     : pathToFileURL(packagePath("dist/control-worker.mjs"));
 }
 
-/** Starts the control plane in its worker; resolves once it serves (log lines go to stdout as they would). */
+/**
+ * Starts the control plane in its worker; resolves once it serves. The worker logs (to stdout) as the control
+ * plane would in-process. Rejects with a WeftError for bad input, ControlThreadFailed otherwise.
+ */
 export function startControlThread(options: Omit<StartControlOptions, "log">): Promise<ControlThread> {
   const worker: Worker = startModuleWorker(workerEntry(), {
     workerData: options,
@@ -56,13 +68,15 @@ export function startControlThread(options: Omit<StartControlOptions, "log">): P
   worker.on("error", (err) => console.error(`weft control: the control plane failed: ${err.stack ?? err}`));
   const first = new Promise<ControlThreadReport>((resolve, reject) => {
     worker.once("message", resolve);
-    void exited.then((code) => reject(new Error(`the control plane's worker exited (code ${code})`)));
+    void exited.then((code) => reject(new ControlThreadFailed(`the worker exited (code ${code})`, true)));
   });
   return first.then(
     (report) => {
       if (report.kind === "failed") {
         void worker.terminate();
-        throw report.expected ? new WeftError("config", report.message) : new Error(report.message);
+        throw report.expected
+          ? new WeftError("config", report.message)
+          : new ControlThreadFailed(report.stack, false);
       }
       return {
         xdsPort: report.xdsPort,
@@ -73,10 +87,17 @@ export function startControlThread(options: Omit<StartControlOptions, "log">): P
           worker.postMessage({ kind: "stop" } satisfies ControlThreadRequest);
           // The worker closes its servers and exits; one that does not within the grace time is stopped.
           let timer: ReturnType<typeof setTimeout> | undefined;
-          const late = new Promise((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS));
-          await Promise.race([exited, late]);
+          const late = new Promise<undefined>((resolve) => {
+            timer = setTimeout(() => resolve(undefined), CLOSE_GRACE_MS);
+          });
+          const code = await Promise.race([exited, late]);
           clearTimeout(timer);
+          if (code !== undefined) return code;
+          console.error(
+            `weft control: the control plane did not stop within ${CLOSE_GRACE_MS / 1000} s; stopped it`,
+          );
           await worker.terminate();
+          return 1;
         },
       };
     },

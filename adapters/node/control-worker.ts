@@ -9,21 +9,27 @@ if (port === null) {
   throw new Error("control-worker.ts is the main module of a worker thread, not of a process");
 }
 const report = (message: ControlThreadReport) => port.postMessage(message);
+const options = workerData as StartControlOptions;
 
 let running: RunningControl | undefined;
 try {
-  running = await startNodeControlPlane(workerData as StartControlOptions);
+  running = await startNodeControlPlane(options);
+  // Printed here, not by the launcher: after the config load's own log lines, which come through this thread.
+  console.log(
+    `weft control: xDS on :${running.xdsPort}, monitoring on :${running.monitoringPort}, config ${options.configDir}`,
+  );
   report({ kind: "ready", xdsPort: running.xdsPort, monitoringPort: running.monitoringPort });
 } catch (err) {
   report({
     kind: "failed",
     message: (err as Error).message ?? String(err),
+    stack: (err as Error).stack ?? String(err),
     expected: err instanceof WeftError,
   });
 }
 
 port.on("message", async (request: ControlThreadRequest) => {
   if (request.kind !== "stop") return;
-  await running?.close();
+  await running?.close(); // a failure here is uncaught: printed by the launcher, exit code 1
   process.exit(0); // ends this thread, with 0 for the launcher to see
 });

@@ -98,8 +98,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       "--expose-gc",
       ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : []),
       ...profArgs,
-      // Extra flags for a closer look, e.g. BENCH_CONTROL_NODE_ARGS=--heapsnapshot-signal=SIGUSR1 (SIGUSR1 is
-      // BENCH_CONTROL_PROFILE's when that is set)
+      // Extra flags for a closer look, e.g. BENCH_CONTROL_NODE_ARGS=--trace-gc (V8 flags reach the control plane's
+      // worker thread too; signal-driven ones such as --heapsnapshot-signal act on the launcher thread only)
       ...(process.env.BENCH_CONTROL_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     ],
     o.controlScript,

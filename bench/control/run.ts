@@ -159,7 +159,9 @@ const out = [
 ];
 if (profileDir) {
   const mapper = createTsxMapper();
-  for (const file of readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"))) {
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is control-process.ts's launcher, which idles.
+  const launcher = /\.\d+\.0\.\d+\.cpuprofile$/;
+  for (const file of readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile") && !launcher.test(f))) {
     const profile = JSON.parse(readFileSync(join(profileDir, file), "utf8"));
     out.push(
       "",

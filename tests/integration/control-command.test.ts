@@ -1,19 +1,23 @@
 // `weft control` as a user runs it: the control plane in its worker thread loads and serves the config, stops on
 // SIGTERM, and names a port it cannot listen on.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CONTROL_RESOURCE_LIMITS, startControlThread } from "../../adapters/node/control-thread.ts";
 
 const root = join(import.meta.dirname, "../..");
 const weft = join(root, "bin/weft.js");
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function meshDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "weft-control-"));
   cpSync(join(root, "examples/mesh"), dir, { recursive: true });
+  dirs.push(dir);
   return dir;
 }
 
@@ -36,9 +40,13 @@ function startControl(args: string[]) {
   return { child, ready, exited, stderr: () => stderr };
 }
 
+/** `weft control` on the example mesh, any free ports, plus `args`. */
+const startMesh = (...args: string[]) =>
+  startControl(["--config", meshDir(), "--xds-port", "0", "--monitoring-port", "0", ...args]);
+
 describe("weft control", () => {
   it("serves the config it loaded in its worker thread and exits 0 on SIGTERM", async () => {
-    const control = startControl(["--config", meshDir(), "--xds-port", "0", "--monitoring-port", "0"]);
+    const control = startMesh();
     try {
       const { monitoring } = await control.ready;
       const ready = await fetch(`http://127.0.0.1:${monitoring}/ready`);
@@ -54,30 +62,48 @@ describe("weft control", () => {
     }
   });
 
+  it("stops cleanly on a SIGTERM sent as soon as it says where it listens", async () => {
+    const control = startMesh();
+    try {
+      await control.ready;
+      control.child.kill("SIGTERM");
+      expect(await control.exited).toBe(0);
+    } finally {
+      control.child.kill("SIGKILL");
+    }
+  });
+
   it("names the port it cannot listen on and exits 1", async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     const port = (taken.address() as { port: number }).port;
+    const control = startMesh("--xds-port", String(port));
     try {
-      const control = startControl([
-        "--config",
-        meshDir(),
-        "--xds-port",
-        String(port),
-        "--monitoring-port",
-        "0",
-      ]);
       expect(await control.exited).toBe(1);
       expect(control.stderr()).toContain(`weft control: --xds-port: cannot listen on 127.0.0.1:${port}`);
     } finally {
+      control.child.kill("SIGKILL");
       taken.close();
+    }
+  });
+
+  it("rejects a port number that is not one before starting anything", async () => {
+    const control = startMesh("--monitoring-port", "99999");
+    try {
+      expect(await control.exited).toBe(2);
+      expect(control.stderr()).toContain(
+        'weft control: --monitoring-port: "99999" is not a port; give a number from 0 to 65535',
+      );
+    } finally {
+      control.child.kill("SIGKILL");
     }
   });
 });
 
 describe("startControlThread", () => {
-  it("runs the control plane in a worker with the young generation CONTROL_RESOURCE_LIMITS asks for", async () => {
+  it("creates the control plane's worker with CONTROL_RESOURCE_LIMITS and stops it cleanly", async () => {
     const thread = await startControlThread({ configDir: meshDir(), xdsPort: 0, monitoringPort: 0 });
+    let code: number | undefined;
     try {
       expect(thread.resourceLimits.maxYoungGenerationSizeMb).toBe(
         CONTROL_RESOURCE_LIMITS.maxYoungGenerationSizeMb,
@@ -85,8 +111,9 @@ describe("startControlThread", () => {
       const ready = await fetch(`http://127.0.0.1:${thread.monitoringPort}/ready`);
       expect(ready.status).toBe(200);
     } finally {
-      await thread.close();
+      code = await thread.close();
     }
+    expect(code).toBe(0);
     expect(await thread.exited).toBe(0);
   });
 });
