@@ -4,7 +4,7 @@
 //   → {"ports":[a,b,c],"closedPort":d}
 //
 // Three HTTP/1.1 ports with the same behaviours (so clusters can be told apart by port) and one port
-// that was bound and released (nobody listens: connect failures). Behaviours, by path:
+// that nobody listens on (support/closed-port.ts: connect failures). Behaviours, by path:
 //   /echo…               200 JSON { method, path, headers, body, port }; response header x-remove-me: yes
 //   /status/<code>       that status (3xx with location: /moved), body "status <code>"
 //   /fail/<key>/<n>      503 for the first n requests with this key, then 200 JSON { attempt }
@@ -12,6 +12,7 @@
 //   /bytes/<n>           200 with n bytes ("0123456789" repeated), streamed in 16 KiB chunks, no content-length
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { closedPort } from "../support/closed-port.ts";
 
 const failures = new Map<string, number>();
 
@@ -75,14 +76,6 @@ async function listen(): Promise<number> {
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const ports = [await listen(), await listen(), await listen()];

@@ -16,6 +16,22 @@ async function start(yaml: string): Promise<Proxy> {
   });
 }
 
+/**
+ * A loopback port nothing listens on, below the ephemeral range (32768+): a connection to a closed ephemeral port
+ * can be given that port as its source and connect to itself (see tests/support/closed-port.ts).
+ */
+function unusedPort(): number {
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * 10_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+}
+
 async function rejection(p: Promise<unknown>): Promise<WeftError> {
   try {
     await p;
@@ -255,9 +271,7 @@ Deno.test({
   ...opts,
   fn: async () => {
     const runtime = createDenoRuntime({ log: () => {} });
-    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const closedPort = closed.addr.port;
-    closed.close();
+    const closedPort = unusedPort();
     const refused = await rejection(
       runtime.net.connect({ host: "127.0.0.1", port: closedPort, timeoutMs: 1000 }),
     );
@@ -312,9 +326,7 @@ Deno.test({
   fn: async () => {
     const reset = rawUpstream("");
     const garbage = rawUpstream("FOO BAR\r\n\r\n");
-    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const closedPort = closed.addr.port;
-    closed.close();
+    const closedPort = unusedPort();
     const routes = routeConfig(`
 - { match: { prefix: /reset }, route: { cluster: reset } }
 - { match: { prefix: /garbage }, route: { cluster: garbage } }

@@ -2,6 +2,7 @@
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
+export { closedPort } from "./closed-port.ts";
 import { createConfigRegistry } from "../../proxy/config/registry.ts";
 import { loadBootstrap } from "../../proxy/config/load-bootstrap.ts";
 import { createProxy, type Proxy } from "../../proxy/proxy.ts";
@@ -162,12 +163,3 @@ export const HTTP2_UPSTREAM = `typed_extension_protocol_options:
   envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
     "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
     explicit_http_config: { http2_protocol_options: {} }`;
-
-/** A loopback port that nothing listens on (bound once, then closed): connecting to it is refused. */
-export async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
