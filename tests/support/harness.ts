@@ -1,7 +1,7 @@
 // Integration-test harness: real loopback upstreams, a proxy started in-process from YAML, and real clients.
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { type AddressInfo, createServer as createNetServer } from "node:net";
+import type { AddressInfo } from "node:net";
 export { closedPort } from "./closed-port.ts";
 import { createConfigRegistry } from "../../proxy/config/registry.ts";
 import { loadBootstrap } from "../../proxy/config/load-bootstrap.ts";
