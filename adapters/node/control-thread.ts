@@ -65,10 +65,14 @@ export function startControlThread(options: Omit<StartControlOptions, "log">): P
   });
   const exited = new Promise<number>((resolve) => worker.once("exit", resolve));
   // An exception the worker did not catch ends it (`exited`); this says why.
-  worker.on("error", (err) => console.error(`weft control: the control plane failed: ${err.stack ?? err}`));
+  let printed = false;
+  worker.on("error", (err) => {
+    printed = true;
+    console.error(`weft control: the control plane failed: ${err.stack ?? err}`);
+  });
   const first = new Promise<ControlThreadReport>((resolve, reject) => {
     worker.once("message", resolve);
-    void exited.then((code) => reject(new ControlThreadFailed(`the worker exited (code ${code})`, true)));
+    void exited.then((code) => reject(new ControlThreadFailed(`its worker exited (code ${code})`, printed)));
   });
   return first.then(
     (report) => {
