@@ -81,6 +81,8 @@ export async function measure(
         const best = row.h2 as H2Measure | undefined;
         if (!best || h2.rps > best.rps) row.h2 = h2;
       }
+      // The process's peak after every h2 run (a high-water mark: the HTTP/1.1 runs came first).
+      if (pid) row.h2 = { ...(row.h2 as H2Measure), hwmMb: memoryMb(pid).hwmMb };
       if (opts.profileDir && running.inspectPort) {
         log("profiling an extra h2load run");
         const h2 = await profiled(
@@ -170,7 +172,5 @@ async function h2run(running: RunningTarget, h2load: string, requests: number): 
     failed: h.failed,
     cpuUsPerReq: cpu === undefined ? undefined : cpu / h.succeeded,
     cpuPct: cpu === undefined ? undefined : (cpu / wallUs) * 100,
-    // The process's peak so far: the HTTP/1.1 runs came first, so a higher value was reached under h2 load.
-    hwmMb: pid ? memoryMb(pid).hwmMb : undefined,
   };
 }
