@@ -1,6 +1,7 @@
 // buildRoutes: RouteConfigurations — sidecar "<port>", gateway "http.<port>", proxyless gRPC "<host>:<port>".
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  RouteSchema,
   type VirtualHost,
   VirtualHost_TlsRequirementType as TlsRequirement,
   VirtualHostSchema,
@@ -99,20 +100,30 @@ function sidecarVirtualHost(
   // The routing config is part of the memo key: the DestinationRule that applies is named, not printed.
   const dr = ctx.push.destinationRule(ctx.proxy, svc.hostname);
   const drName = dr === undefined ? "-" : `${dr.namespace}/${dr.name}`;
-  const key = `sidecar-vhost\u0000${name}\u0000${drName}\u0000${domains.join("\u0000")}`;
-  return memoRoutingPiece(ctx.push, key, ctx.warn, (warn) =>
-    create(VirtualHostSchema, {
-      name,
-      domains,
-      routes: [
+  // The route does not depend on the domains: the own namespace's variant and the others' share it (and its
+  // encoding, route-encoding.ts).
+  const route = memoRoutingPiece(
+    ctx.push,
+    `sidecar-route\u0000${name}\u0000${drName}`,
+    ctx.warn,
+    (warn) =>
+      create(
+        RouteSchema,
         defaultRoute(
           { ...ctx, warn },
           outboundClusterName(port.port, undefined, svc.hostname),
           svc.hostname,
           port.port,
         ),
-      ],
-    }));
+      ),
+  );
+  const key = `sidecar-vhost\u0000${name}\u0000${drName}\u0000${domains.join("\u0000")}`;
+  return memoRoutingPiece(
+    ctx.push,
+    key,
+    ctx.warn,
+    () => create(VirtualHostSchema, { name, domains, routes: [route] }),
+  );
 }
 
 /** "http.<port>" per HTTP gateway port: virtual hosts from the VirtualServices bound to the gateways there. */

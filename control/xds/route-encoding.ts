@@ -1,4 +1,4 @@
-// RouteConfigurations encoded from their virtual hosts' cached encodings: proxy classes share most virtual hosts.
+// RouteConfigurations encoded from their virtual hosts' (and routes') cached encodings: proxy classes share most.
 //
 // A sidecar's RouteConfiguration holds a virtual host per visible service (1,000 at the benchmark's scale,
 // ~480 KB), and each proxy class (namespace) has its own, since a service's short names are only valid in its
@@ -6,28 +6,55 @@
 // each is encoded once here and spliced into every RouteConfiguration that holds it.
 import { create, type DescMessage, type Message, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import { type VirtualHost, VirtualHostSchema } from "../../gen/envoy/config/route/v3/route_components_pb.ts";
+import {
+  type Route,
+  RouteSchema,
+  type VirtualHost,
+  VirtualHostSchema,
+} from "../../gen/envoy/config/route/v3/route_components_pb.ts";
 import {
   type RouteConfiguration,
   RouteConfigurationSchema,
 } from "../../gen/envoy/config/route/v3/route_pb.ts";
 import { concatBytes } from "../../proxy/runtime/bytes.ts";
 
-/** RouteConfiguration.virtual_hosts is field 2. */
+/** RouteConfiguration.virtual_hosts is field 2; VirtualHost.routes is field 3. */
 const VIRTUAL_HOSTS_FIELD = 2;
+const ROUTES_FIELD = 3;
 
-/** Each virtual host as its encoded `virtual_hosts` field (tag, length, message). */
-const fields = new WeakMap<VirtualHost, Uint8Array>();
-
-function fieldOf(vh: VirtualHost): Uint8Array {
-  let field = fields.get(vh);
-  if (field === undefined) {
-    const writer = new BinaryWriter();
-    writer.tag(VIRTUAL_HOSTS_FIELD, 2).bytes(toBinary(VirtualHostSchema, vh));
-    fields.set(vh, field = writer.finish());
-  }
-  return field;
+/** A message's encoding as a length-delimited field `no` (tag, length, message), cached per message object. */
+function fieldCache<T extends Message>(
+  no: number,
+  encode: (message: T) => Uint8Array,
+): (message: T) => Uint8Array {
+  const fields = new WeakMap<T, Uint8Array>();
+  return (message) => {
+    let field = fields.get(message);
+    if (field === undefined) {
+      const writer = new BinaryWriter();
+      writer.tag(no, 2).bytes(encode(message));
+      fields.set(message, field = writer.finish());
+    }
+    return field;
+  };
 }
+
+/** Each route as its encoded `routes` field: the variants of a virtual host that differ in domains share them. */
+const routeFieldOf = fieldCache<Route>(ROUTES_FIELD, (route) => toBinary(RouteSchema, route));
+
+/**
+ * The same bytes as `toBinary(VirtualHostSchema, vh)`: name (1) and domains (2), the routes (3) from their cached
+ * encodings, then everything else, in protobuf-es's order (see encodeRouteConfiguration).
+ */
+export function encodeVirtualHost(vh: VirtualHost): Uint8Array {
+  if (vh.routes.length === 0) return toBinary(VirtualHostSchema, vh);
+  const head = toBinary(VirtualHostSchema, create(VirtualHostSchema, { name: vh.name, domains: vh.domains }));
+  const rest = toBinary(VirtualHostSchema, { ...vh, name: "", domains: [], routes: [] });
+  return concatBytes([head, ...vh.routes.map(routeFieldOf), rest]);
+}
+
+/** Each virtual host as its encoded `virtual_hosts` field. */
+const fieldOf = fieldCache<VirtualHost>(VIRTUAL_HOSTS_FIELD, encodeVirtualHost);
 
 /**
  * The same bytes as `toBinary(RouteConfigurationSchema, rc)`: protobuf-es writes fields in number order (then

@@ -121,6 +121,8 @@ describe("memoized outbound translation", () => {
     // In its own namespace a service also answers to its short name: another virtual host.
     expect(vhost(reviews, DETAILS)).not.toBe(vhost(web, DETAILS));
     expect(vhost(reviews, DETAILS).domains).toContain("details");
+    // ... which shares the route itself (and so its encoding) with the other namespaces' virtual host.
+    expect(vhost(reviews, DETAILS).routes[0]).toBe(vhost(web, DETAILS).routes[0]);
     // A service with a VirtualService gets its own routes per class.
     const REVIEWS = "reviews.default.svc.cluster.local:9080";
     expect(vhost(tools, REVIEWS)).not.toBe(vhost(web, REVIEWS));

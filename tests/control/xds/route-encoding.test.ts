@@ -2,9 +2,17 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { describe, expect, it } from "vitest";
-import { encodeResource, encodeRouteConfiguration } from "../../../control/xds/route-encoding.ts";
+import {
+  encodeResource,
+  encodeRouteConfiguration,
+  encodeVirtualHost,
+} from "../../../control/xds/route-encoding.ts";
 import { ClusterSchema } from "../../../gen/envoy/config/cluster/v3/cluster_pb.ts";
-import { VirtualHostSchema } from "../../../gen/envoy/config/route/v3/route_components_pb.ts";
+import {
+  RouteSchema,
+  VirtualHost_TlsRequirementType,
+  VirtualHostSchema,
+} from "../../../gen/envoy/config/route/v3/route_components_pb.ts";
 import { RouteConfigurationSchema } from "../../../gen/envoy/config/route/v3/route_pb.ts";
 
 const vhost = (i: number) =>
@@ -49,5 +57,31 @@ describe("RouteConfiguration encoding from virtual hosts", () => {
     }
     const cluster = create(ClusterSchema, { name: "c" });
     expect(encodeResource(ClusterSchema, cluster)).toEqual(toBinary(ClusterSchema, cluster));
+  });
+
+  it("encodes virtual hosts that share route objects, with fields before and after routes, as toBinary does", () => {
+    const route = create(RouteSchema, {
+      name: "default",
+      match: { pathSpecifier: { case: "prefix", value: "/" } },
+      action: { case: "route", value: { clusterSpecifier: { case: "cluster", value: "outbound|80||a" } } },
+    });
+    const own = create(VirtualHostSchema, {
+      name: "a:80",
+      domains: ["a", "a.ns", "a.ns.svc"],
+      routes: [route],
+    });
+    const other = create(VirtualHostSchema, {
+      name: "a:80",
+      domains: ["a.ns"],
+      routes: [route, route],
+      requireTls: VirtualHost_TlsRequirementType.ALL, // field 4
+      includeRequestAttemptCount: true, // field 14
+    });
+    other.$unknown = [{ no: 999, wireType: WireType.Varint, data: new Uint8Array([7]) }];
+    for (const vh of [own, other, create(VirtualHostSchema, { name: "empty" })]) {
+      expect(encodeVirtualHost(vh)).toEqual(toBinary(VirtualHostSchema, vh));
+    }
+    const rc = create(RouteConfigurationSchema, { name: "80", virtualHosts: [own, other] });
+    expect(encodeRouteConfiguration(rc)).toEqual(toBinary(RouteConfigurationSchema, rc));
   });
 });
