@@ -58,8 +58,12 @@ function workerEntry(): URL {
  * Starts the control plane in its worker; resolves once it serves. The worker logs (to stdout) as the control
  * plane would in-process. Rejects with a WeftError for bad input, ControlThreadFailed otherwise.
  */
-export function startControlThread(options: Omit<StartControlOptions, "log">): Promise<ControlThread> {
-  const worker: Worker = startModuleWorker(workerEntry(), {
+export function startControlThread(
+  options: Omit<StartControlOptions, "log">,
+  /** The worker's main module (tests give a stand-in that speaks the same messages). */
+  entry: URL = workerEntry(),
+): Promise<ControlThread> {
+  const worker: Worker = startModuleWorker(entry, {
     workerData: options,
     resourceLimits: CONTROL_RESOURCE_LIMITS,
   });

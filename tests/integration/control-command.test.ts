@@ -116,4 +116,20 @@ describe("startControlThread", () => {
     expect(code).toBe(0);
     expect(await thread.exited).toBe(0);
   });
+
+  it("reports a worker that fails after it was ready: its error is printed, the exit code is 1", async () => {
+    const printed: string[] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => printed.push(args.join(" "));
+    try {
+      const crashing = new URL("../fixtures/crashing-control-worker.ts", import.meta.url);
+      const thread = await startControlThread({ configDir: meshDir() }, crashing);
+      expect(await thread.exited).toBe(1);
+    } finally {
+      console.error = error;
+    }
+    expect(printed.join("\n")).toContain(
+      "weft control: the control plane failed: Error: a bug in the control plane",
+    );
+  });
 });
