@@ -5,7 +5,7 @@
 // own namespace. Translation shares the virtual host messages that do not depend on the class (routes.ts), so
 // each is encoded once here and spliced into every RouteConfiguration that holds it.
 import { create, type DescMessage, type Message, toBinary } from "@bufbuild/protobuf";
-import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
   type Route,
   RouteSchema,
@@ -32,7 +32,7 @@ function fieldCache<T extends Message>(
     let field = fields.get(message);
     if (field === undefined) {
       const writer = new BinaryWriter();
-      writer.tag(no, 2).bytes(encode(message));
+      writer.tag(no, WireType.LengthDelimited).bytes(encode(message));
       fields.set(message, field = writer.finish());
     }
     return field;
