@@ -93,6 +93,10 @@ export function createGrpcJsLeanAdsClient(address: string, options: GrpcJsAdsOpt
   }
 
   return {
+    ready: () =>
+      new Promise<void>((resolve, reject) =>
+        client.waitForReady(Date.now() + 60_000, (err) => (err ? reject(err) : resolve()))
+      ),
     openSotw: (onResponse, onError) =>
       open<DiscoveryRequest, LeanResponse>(
         "StreamAggregatedResources",

@@ -111,6 +111,8 @@ export interface AdsStream<Req> {
 
 /** Opens ADS streams; `onResponse` is called for each response as it is read (no async iteration per message). */
 export interface LeanAdsClient {
+  /** Resolves once the client's HTTP/2 connection is up (the benchmark connects every proxy before timing). */
+  ready(): Promise<void>;
   openSotw(
     onResponse: (r: LeanResponse) => void,
     onError: (err: unknown) => void,
@@ -122,7 +124,7 @@ export interface LeanAdsClient {
 }
 
 /** The same streams over Connect's client (its API is async iterables: a pushable feeds the requests). */
-export function createLeanAdsClient(transport: Transport): LeanAdsClient {
+export function createLeanAdsClient(transport: Transport, ready: () => Promise<void>): LeanAdsClient {
   const client = createClient(LeanAdsService, transport) as unknown as {
     streamAggregatedResources(
       requests: AsyncIterable<DiscoveryRequest>,
@@ -156,6 +158,7 @@ export function createLeanAdsClient(transport: Transport): LeanAdsClient {
     };
   }
   return {
+    ready,
     openSotw: (onResponse, onError) => open(client.streamAggregatedResources, onResponse, onError),
     openDelta: (onResponse, onError) => open(client.deltaAggregatedResources, onResponse, onError),
   };

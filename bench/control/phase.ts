@@ -58,7 +58,9 @@ export interface PhaseResult {
   readonly connected: number;
   /** Control process start → config loaded and listening. */
   readonly startupMs: number;
-  /** All streams opened → the last proxy holds and has ACKed CDS, EDS, LDS, RDS. */
+  /** The simulator's first connection attempt → all its HTTP/2 connections up (no stream yet). */
+  readonly connectMs: number;
+  /** All streams opened (on connections already up) → the last proxy holds and has ACKed CDS, EDS, LDS, RDS. */
   readonly firstPushMs: number;
   readonly firstPushPerProxyMs: { readonly p50: number; readonly p99: number };
   readonly firstPushResourceBytes: number;
@@ -67,6 +69,7 @@ export interface PhaseResult {
   readonly warmups: readonly ChangeResult[];
   readonly cpu: {
     readonly startupS: number;
+    readonly connectS: number;
     readonly firstPushS: number;
     readonly changesS: number;
     readonly totalS: number;
@@ -123,6 +126,24 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     const cpuReady = cpuMicros(control.pid);
     log(`control plane up in ${(ready.startupMs / 1000).toFixed(2)} s (pid ${control.pid})`);
     await clients.next((e) => e.ev === "ready", 30_000);
+    const send = (cmd: ClientCommand) => clients.process.send(cmd);
+    send({
+      op: "dial",
+      port: ready.xdsPort,
+      shape,
+      proxiesPerConnection: o.proxiesPerConnection,
+      client: o.client,
+    });
+    const dialed = await clients.next<Extract<ClientEvent, { ev: "dialed" }>>(
+      (e) => e.ev === "dialed",
+      120_000,
+    );
+    const cpuDialed = cpuMicros(control.pid);
+    log(
+      `${dialed.connections} HTTP/2 connections up in ${
+        (dialed.connectMs / 1000).toFixed(2)
+      } s (control CPU ${((cpuDialed - cpuReady) / 1e6).toFixed(2)} s)`,
+    );
     const clientCpuReady = cpuMicros(clients.pid);
     // BENCH_CONTROL_PROFILE (see profile-toggle.ts): the first push (default) or the changes, of the control
     // plane (default) or of the simulated proxies (BENCH_CONTROL_PROFILE_PROC=clients).
@@ -131,16 +152,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       : "";
     const profiled = process.env.BENCH_CONTROL_PROFILE_PROC === "clients" ? clients : control;
     if (profilePart === "first") profiled.process.kill("SIGUSR1");
-    const send = (cmd: ClientCommand) => clients.process.send(cmd);
-    send({
-      op: "connect",
-      mode: o.mode,
-      port: ready.xdsPort,
-      shape,
-      proxiesPerConnection: o.proxiesPerConnection,
-      client: o.client,
-      timeoutMs: 600_000,
-    });
+    send({ op: "connect", mode: o.mode, shape, timeoutMs: 600_000 });
     const full = await clients.next<Extract<ClientEvent, { ev: "full" }>>((e) => e.ev === "full", 620_000);
     const cpuFull = cpuMicros(control.pid);
     if (profilePart === "first") profiled.process.kill("SIGUSR1");
@@ -151,7 +163,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       `${full.connected}/${shape.proxies} proxies complete ${(firstPushMs / 1000).toFixed(2)} s after the ` +
         `streams opened (${full.stats.responses} responses${
           full.stats.decoded > 0 ? `, ${full.stats.decoded} distinct` : ""
-        }; CPU: control ${((cpuFull - cpuReady) / 1e6).toFixed(2)} s, simulator ${
+        }; CPU: control ${((cpuFull - cpuDialed) / 1e6).toFixed(2)} s, simulator ${
           clientCpuFirstPush.toFixed(2)
         } s)`,
     );
@@ -235,6 +247,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       proxies: shape.proxies,
       connected: full.connected,
       startupMs: ready.startupMs,
+      connectMs: dialed.connectMs,
       firstPushMs,
       firstPushPerProxyMs: { p50: percentile(full.fullMs, 50), p99: percentile(full.fullMs, 99) },
       firstPushResourceBytes,
@@ -242,7 +255,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       warmups,
       cpu: {
         startupS: cpuReady / 1e6,
-        firstPushS: (cpuFull - cpuReady) / 1e6,
+        connectS: (cpuDialed - cpuReady) / 1e6,
+        firstPushS: (cpuFull - cpuDialed) / 1e6,
         changesS: (cpuEnd - cpuChangesStart) / 1e6,
         totalS: cpuEnd / 1e6,
       },

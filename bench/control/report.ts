@@ -35,17 +35,17 @@ const warmupsOf = (p: PhaseResult) => p.warmups.map((w) => ms(w.lastAckMs)).join
 /** Latency: first push and endpoint edits (wall clock, on a shared machine). */
 export function markdownReport(phases: readonly PhaseResult[]): string {
   const lines = [
-    "| ADS | quiet ms | proxies ok | startup s | first push s (p50 / p99 proxy) | warm-up changes ms | change p50 ms | change p99 ms | change max ms | → config ms | → pushed ms |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| ADS | quiet ms | proxies ok | startup s | connect s | first push s (p50 / p99 proxy) | warm-up changes ms | change p50 ms | change p99 ms | change max ms | → config ms | → pushed ms |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const p of phases) {
     const c = summarizeChanges(p);
     lines.push(
-      `| ${p.mode} | ${p.quietMs} | ${p.connected}/${p.proxies} | ${s(p.startupMs)} | ${s(p.firstPushMs)} (${
-        s(p.firstPushPerProxyMs.p50)
-      } / ${s(p.firstPushPerProxyMs.p99)}) | ${warmupsOf(p)} | ${ms(c.p50)} | ${ms(c.p99)} | ${ms(c.max)} | ${
-        ms(c.configP50)
-      } | ${ms(c.pushP50)} |`,
+      `| ${p.mode} | ${p.quietMs} | ${p.connected}/${p.proxies} | ${s(p.startupMs)} | ${s(p.connectMs)} | ${
+        s(p.firstPushMs)
+      } (${s(p.firstPushPerProxyMs.p50)} / ${s(p.firstPushPerProxyMs.p99)}) | ${warmupsOf(p)} | ${
+        ms(c.p50)
+      } | ${ms(c.p99)} | ${ms(c.max)} | ${ms(c.configP50)} | ${ms(c.pushP50)} |`,
     );
   }
   return lines.join("\n");
@@ -54,15 +54,15 @@ export function markdownReport(phases: readonly PhaseResult[]): string {
 /** Cost: CPU seconds (utime+stime) of both processes, and the control plane's memory. */
 export function markdownCost(phases: readonly PhaseResult[]): string {
   const lines = [
-    "| ADS | quiet ms | control CPU s: startup / first push / per change | proxies' CPU s: phase / per change | first push MB sent | RSS now (peak) MB | live after GC: heap / array buffers MB |",
+    "| ADS | quiet ms | control CPU s: startup / connect / first push / per change | proxies' CPU s: phase / per change | first push MB sent | RSS now (peak) MB | live after GC: heap / array buffers MB |",
     "|---|---|---|---|---|---|---|",
   ];
   for (const p of phases) {
     const perChange = p.changes.length === 0 ? Number.NaN : p.cpu.changesS / p.changes.length;
     lines.push(
-      `| ${p.mode} | ${p.quietMs} | ${p.cpu.startupS.toFixed(1)} / ${p.cpu.firstPushS.toFixed(1)} / ${
-        Number.isNaN(perChange) ? "–" : perChange.toFixed(2)
-      } | ${p.clientCpuS.toFixed(1)} / ${
+      `| ${p.mode} | ${p.quietMs} | ${p.cpu.startupS.toFixed(1)} / ${p.cpu.connectS.toFixed(1)} / ${
+        p.cpu.firstPushS.toFixed(1)
+      } / ${Number.isNaN(perChange) ? "–" : perChange.toFixed(2)} | ${p.clientCpuS.toFixed(1)} / ${
         Number.isNaN(perChange) ? "–" : (p.clientCpuChangesS / p.changes.length).toFixed(2)
       } | ${mb(p.firstPushResourceBytes / 1e6)} | ${mb(p.rssMb)} (${mb(p.hwmMb)}) | ${
         mb(p.live.heapUsed)
