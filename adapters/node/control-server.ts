@@ -10,6 +10,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { withResponseSplicing } from "../../control/xds/response-splice.ts";
+import { withRequestNameSharing } from "../../control/xds/request-names.ts";
 
 export interface ControlServerConfig {
   readonly host?: string;
@@ -37,7 +38,8 @@ type NodeRequestHandler = Parameters<typeof createHttp1Server>[1] & Parameters<t
 
 /**
  * connect-node's `connectNodeAdapter`, with each handler wrapped for response splicing (response-splice.ts: ADS
- * responses' shared resource bytes are written as they are, not copied into each proxy's envelope).
+ * responses' shared resource bytes are written as they are, not copied into each proxy's envelope) and ADS
+ * requests' long name lists decoded once per distinct list (request-names.ts).
  */
 function connectHandler(routes: (router: ConnectRouter) => void): NodeRequestHandler {
   // Responses are never compressed (like istiod's gRPC server): grpc-js advertises gzip on every call, and
@@ -48,7 +50,9 @@ function connectHandler(routes: (router: ConnectRouter) => void): NodeRequestHan
     compressMinBytes: Number.MAX_SAFE_INTEGER,
   });
   routes(router);
-  const paths = new Map(router.handlers.map((h) => [h.requestPath, withResponseSplicing(h)]));
+  const paths = new Map(
+    router.handlers.map((h) => [h.requestPath, withResponseSplicing(withRequestNameSharing(h))]),
+  );
   return (req, res) => {
     const handler = paths.get(req.url?.split("?", 2)[0] ?? "");
     if (!handler) {

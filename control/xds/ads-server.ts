@@ -9,6 +9,7 @@ import {
 import { isBinaryCodec } from "./encoded-resources.ts";
 import { sotwFieldsFor } from "./encoded-blocks.ts";
 import { RESPONSE_SPLICER, type ResponseSplicer } from "./response-splice.ts";
+import { REQUEST_NAMES, type RequestNames } from "./request-names.ts";
 import { packResource, type ResourceType, resourceType } from "./resource-types.ts";
 import { typeVersion } from "./snapshot-cache.ts";
 import { setVersion } from "./snapshot-build.ts";
@@ -113,6 +114,7 @@ function createSotwProtocol(
   config: XdsServerConfig,
   binary: boolean,
   splicer?: ResponseSplicer,
+  requestNames?: RequestNames,
 ): StreamProtocol<DiscoveryRequest, DiscoveryResponse> {
   const states = new Map<string, SotwTypeState>();
 
@@ -161,8 +163,15 @@ function createSotwProtocol(
   }
 
   return {
+    onReceive(request) {
+      const shared = requestNames?.restore(request);
+      if (shared !== undefined) request.resourceNames = shared as string[];
+    },
     onArrival(request, stream) {
-      canonicalNames(request.resourceNames, stream.snapshot?.resources.get(request.typeUrl));
+      request.resourceNames = canonicalNames(
+        request.resourceNames,
+        stream.snapshot?.resources.get(request.typeUrl),
+      );
     },
     onRequest(request, stream, receivedAt) {
       const type = resourceType(request.typeUrl);
@@ -214,7 +223,12 @@ export function createSotwHandler(config: XdsServerConfig, connectionSeq: () => 
       config,
       "sotw",
       connectionSeq,
-      createSotwProtocol(config, binary, context.values.get(RESPONSE_SPLICER)),
+      createSotwProtocol(
+        config,
+        binary,
+        context.values.get(RESPONSE_SPLICER),
+        context.values.get(REQUEST_NAMES),
+      ),
     );
   };
 }

@@ -11,6 +11,7 @@ import { isBinaryCodec } from "./encoded-resources.ts";
 import { deltaPiecesFor } from "./encoded-blocks.ts";
 import { PIECES, SPLICED_PIECES } from "./response-pieces.ts";
 import { RESPONSE_SPLICER, type ResponseSplicer } from "./response-splice.ts";
+import { REQUEST_NAMES, type RequestNames } from "./request-names.ts";
 import { patchedNames, positionsOf, valuesOf } from "./map-facts.ts";
 import { packResource, type ResourceType, resourceType } from "./resource-types.ts";
 import type { VersionedResource } from "./snapshot.ts";
@@ -129,6 +130,7 @@ function createDeltaProtocol(
   config: XdsServerConfig,
   binary: boolean,
   splicer?: ResponseSplicer,
+  requestNames?: RequestNames,
 ): StreamProtocol<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
   const states = new Map<string, DeltaTypeState>();
 
@@ -218,8 +220,15 @@ function createDeltaProtocol(
   }
 
   return {
+    onReceive(request) {
+      const shared = requestNames?.restore(request);
+      if (shared !== undefined) request.resourceNamesSubscribe = shared as string[];
+    },
     onArrival(request, stream) {
-      canonicalNames(request.resourceNamesSubscribe, stream.snapshot?.resources.get(request.typeUrl));
+      request.resourceNamesSubscribe = canonicalNames(
+        request.resourceNamesSubscribe,
+        stream.snapshot?.resources.get(request.typeUrl),
+      );
     },
     onRequest(request, stream, receivedAt) {
       const type = resourceType(request.typeUrl);
@@ -276,6 +285,7 @@ export function createDeltaHandler(config: XdsServerConfig, connectionSeq: () =>
         config,
         isBinaryCodec(context.requestHeader.get("content-type")),
         context.values.get(RESPONSE_SPLICER),
+        context.values.get(REQUEST_NAMES),
       ),
     );
   };

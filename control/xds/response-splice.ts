@@ -11,17 +11,11 @@
 //
 // Only for uncompressed envelopes: the control server never compresses responses (adapters/node/control-server.ts);
 // a compressed envelope while fields are deferred is an error, never a response missing its resources.
-import {
-  Code,
-  ConnectError,
-  type ContextKey,
-  type ContextValues,
-  createContextKey,
-  createContextValues,
-} from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { RawField } from "./encoded-resources.ts";
+import { withContextValue } from "./context-values.ts";
 
 /** The highest field number protobuf allows: the marker's, fixed32 wire type. */
 const MARKER_FIELD = 536_870_911;
@@ -159,31 +153,13 @@ export function createResponseSplicer(): ResponseSplicer {
   };
 }
 
-/** This request's own context values: the caller's (never changed: they may be shared) plus the splicer. */
-function withSplicer(caller: ContextValues | undefined, splicer: ResponseSplicer): ContextValues {
-  const own = createContextValues().set(RESPONSE_SPLICER, splicer);
-  if (caller === undefined) return own;
-  const values: ContextValues = {
-    get: <T>(key: ContextKey<T>): T => (key.id === RESPONSE_SPLICER.id ? own : caller).get(key),
-    set<T>(key: ContextKey<T>, value: T) {
-      (key.id === RESPONSE_SPLICER.id ? own : caller).set(key, value);
-      return values;
-    },
-    delete(key: ContextKey<unknown>) {
-      (key.id === RESPONSE_SPLICER.id ? own : caller).delete(key);
-      return values;
-    },
-  };
-  return values;
-}
-
 /** The handler, with a splicer in each request's context values and its response body spliced. */
 export function withResponseSplicing(handler: UniversalHandler): UniversalHandler {
   const spliced = async (request: UniversalServerRequest) => {
     const splicer = createResponseSplicer();
     const response = await handler({
       ...request,
-      contextValues: withSplicer(request.contextValues, splicer),
+      contextValues: withContextValue(request.contextValues, RESPONSE_SPLICER, splicer),
     });
     return response.body === undefined ? response : { ...response, body: splicer.body(response.body) };
   };

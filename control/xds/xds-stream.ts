@@ -40,6 +40,8 @@ export interface StreamContext {
 
 /** A protocol's reactions: each returns the responses to send, in order. */
 export interface StreamProtocol<Req, Res> {
+  /** Called for every request as it arrives, first thing (request-names.ts puts shared name lists back). */
+  onReceive?(request: Req): void;
   /**
    * Called as a request arrives, before it waits in the stream's queue: swaps the decoded resource names for the
    * resources' own strings (canonicalNames), so the decoded copies die young instead of being copied by every
@@ -92,16 +94,31 @@ function createQueue<T>() {
   };
 }
 
-/** Replaces, in place, each of `names` that is a resource of `current` by that resource's own name string. */
+/** Shared (frozen) request lists → their canonical copy, made once for every stream that sends the list. */
+const canonicalCopies = new WeakMap<readonly string[], readonly string[]>();
+
+/**
+ * `names` with each name that is a resource of `current` replaced by that resource's own name string: a decoded
+ * list is changed in place; a frozen one, which every stream sharing it gets (request-names.ts), is copied once.
+ * Lookups with the resources' own strings then match by identity instead of comparing text.
+ */
 export function canonicalNames(
   names: string[],
   current: ReadonlyMap<string, { readonly name: string }> | undefined,
-): void {
-  if (current === undefined) return;
+): string[] {
+  if (current === undefined) return names;
+  if (Object.isFrozen(names)) {
+    let copy = canonicalCopies.get(names);
+    if (copy === undefined) {
+      canonicalCopies.set(names, copy = Object.freeze(names.map((n) => current.get(n)?.name ?? n)));
+    }
+    return copy as string[];
+  }
   for (let i = 0; i < names.length; i++) {
     const own = current.get(names[i])?.name;
     if (own !== undefined) names[i] = own;
   }
+  return names;
 }
 
 /** Runs one stream: requests and snapshot changes are handled one at a time, in arrival order. */
@@ -124,6 +141,7 @@ export async function* runXdsStream<Req extends { node?: Node }, Res>(
   const step = async (): Promise<boolean> => {
     const next = await incoming.next();
     if (next.done) return false;
+    protocol.onReceive?.(next.value);
     if (stream) protocol.onArrival?.(next.value, stream);
     queue.push({ kind: "request", request: next.value, at: config.now() });
     return true;

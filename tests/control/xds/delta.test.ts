@@ -190,6 +190,32 @@ describe("delta ADS", () => {
     expect(await d.quiet()).toBe(true);
   });
 
+  it("long subscriptions (decoded once per list, request-names.ts) are followed per stream", async () => {
+    const names = Array.from({ length: 120 }, (_, i) => `outbound|9080||svc-${i}.default.svc.cluster.local`);
+    h.cache.set(
+      NODE_ID,
+      buildSnapshot({ ...meshResources(), endpoints: names.map((n) => endpoints(n, "10.0.4.1")) }),
+    );
+    const [a, b] = [open(), open()];
+    for (const d of [a, b]) {
+      d.send({ typeUrl: EDS, resourceNamesSubscribe: [...names.slice(1), "outbound|1||nope"] });
+    }
+    const [ra, rb] = [await a.next(), await b.next()];
+    expect(ra.decoded).toEqual(names.slice(1));
+    expect(ra.removed).toEqual(["outbound|1||nope"]);
+    expect(rb.decoded).toEqual(names.slice(1));
+    a.send({ typeUrl: EDS, responseNonce: ra.nonce, resourceNamesSubscribe: names.slice(0, 100) });
+    expect((await a.next()).decoded).toEqual([names[0]]);
+    b.send({ typeUrl: EDS, responseNonce: rb.nonce, resourceNamesUnsubscribe: names.slice(1, 110) });
+    expect(await b.quiet()).toBe(true);
+    h.cache.set(
+      NODE_ID,
+      buildSnapshot({ ...meshResources(), endpoints: names.map((n) => endpoints(n, "10.0.4.2")) }),
+    );
+    expect((await a.next()).decoded).toEqual(names);
+    expect((await b.next()).decoded).toEqual(names.slice(110));
+  });
+
   it("honours initial_resource_versions: what the proxy already has is not resent", async () => {
     const d = open();
     d.send({

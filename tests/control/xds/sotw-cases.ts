@@ -186,6 +186,39 @@ export function runSotwCases(client: string, makeDriver: (port: number) => SotwD
       expect(e3.versionInfo).toBe(typeVersion(h.cache.get(NODE_ID)!, TYPE_URLS.endpoint));
     });
 
+    it("answers a long EDS list (decoded once, request-names.ts) in full, and its repeats in ACKs change nothing", async () => {
+      // ~6 KB of names: over SHARE_MIN_BYTES, so Weft's control server cuts the list out of each request.
+      const names = Array.from(
+        { length: 120 },
+        (_, i) => `outbound|9080||svc-${i}.default.svc.cluster.local`,
+      );
+      const withIp = (ip: string) =>
+        buildSnapshot(
+          { ...meshResources(), endpoints: names.map((n, i) => endpoints(n, i === 7 ? ip : `10.0.3.${i}`)) },
+          h.cache.get(NODE_ID),
+        );
+      h.cache.set(NODE_ID, withIp("10.9.0.1"));
+      const asked = [...names.slice(60), ...names.slice(0, 60), "outbound|1||nope"];
+      d.send({ typeUrl: TYPE_URLS.endpoint, withNode: true, resourceNames: asked });
+      const e1 = await d.next();
+      expect(e1.names).toEqual(names); // in the snapshot's order; the missing name is not there
+      const ack = (r: typeof e1) =>
+        d.send({
+          typeUrl: TYPE_URLS.endpoint,
+          resourceNames: asked,
+          versionInfo: r.versionInfo,
+          responseNonce: r.nonce,
+        });
+      ack(e1);
+      await until(() => proxy().types[TYPE_URLS.endpoint].ackedVersion === e1.versionInfo);
+      ack(e1); // the same list again, stale nonce: nothing to send
+      expect(await d.quiet()).toBe(true);
+      h.cache.set(NODE_ID, withIp("10.9.0.2"));
+      const e2 = await d.next();
+      expect(e2.names).toEqual([names[7]]);
+      expect(e2.versionInfo).toBe(typeVersion(h.cache.get(NODE_ID)!, TYPE_URLS.endpoint));
+    });
+
     it("tells the provider and push status when the proxy goes away", async () => {
       d.send({ typeUrl: CDS, withNode: true });
       await d.next();
