@@ -1,6 +1,7 @@
 // buildRoutes: RouteConfigurations — sidecar "<port>", gateway "http.<port>", proxyless gRPC "<host>:<port>".
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import {
+  type Route,
   RouteSchema,
   type VirtualHost,
   VirtualHost_TlsRequirementType as TlsRequirement,
@@ -69,13 +70,16 @@ function sidecarRoutes(ctx: TranslateContext): RouteConfiguration[] {
   return [...byPort].sort((a, b) => a[0] - b[0]).map(([portNumber, entries]) => {
     const used = new Set<string>();
     const env: RouteEnv = { gateway: MESH_GATEWAY, port: portNumber, proxyless: false };
-    const virtualHosts: MessageInitShape<typeof VirtualHostSchema>[] = [];
+    const virtualHosts: VirtualHost[] = [];
     for (const { svc, port } of entries) {
       const domains = claimDomains(used, sidecarDomains(ctx, svc, portNumber));
       if (domains.length === 0) continue;
       virtualHosts.push(sidecarVirtualHost(ctx, svc, port, domains, env));
     }
-    return create(RouteConfigurationSchema, { name: sidecarRouteName(portNumber), virtualHosts });
+    // The virtual hosts are messages already: set, not passed to create (which would walk every one of them).
+    const rc = create(RouteConfigurationSchema, { name: sidecarRouteName(portNumber) });
+    rc.virtualHosts = virtualHosts;
+    return rc;
   });
 }
 
@@ -90,12 +94,16 @@ function sidecarVirtualHost(
   ctx: TranslateContext,
   svc: Service,
   port: ServicePort,
-  domains: string[],
+  domains: readonly string[],
   env: RouteEnv,
-): VirtualHost | VirtualHostInit {
+): VirtualHost {
   const name = `${svc.hostname}:${port.port}`;
   if (meshVirtualService(ctx, svc.hostname) !== undefined) {
-    return { name, domains, routes: serviceRoutes(ctx, svc, port, env) };
+    return create(VirtualHostSchema, {
+      name,
+      domains: [...domains],
+      routes: serviceRoutes(ctx, svc, port, env),
+    });
   }
   // The routing config is part of the memo key: the DestinationRule that applies is named, not printed.
   const dr = ctx.push.destinationRule(ctx.proxy, svc.hostname);
@@ -117,14 +125,17 @@ function sidecarVirtualHost(
         ),
       ),
   );
-  const key = `sidecar-vhost\u0000${name}\u0000${drName}\u0000${domains.join("\u0000")}`;
-  return memoRoutingPiece(
-    ctx.push,
-    key,
-    ctx.warn,
-    () => create(VirtualHostSchema, { name, domains, routes: [route] }),
-  );
+  // One virtual host per route and domain list (both shared objects: sidecarDomains, memoRoutingPiece).
+  let byDomains = virtualHostsByRoute.get(route);
+  if (byDomains === undefined) virtualHostsByRoute.set(route, byDomains = new WeakMap());
+  let vh = byDomains.get(domains);
+  if (vh === undefined) {
+    byDomains.set(domains, vh = create(VirtualHostSchema, { name, domains: [...domains], routes: [route] }));
+  }
+  return vh;
 }
+
+const virtualHostsByRoute = new WeakMap<Route, WeakMap<readonly string[], VirtualHost>>();
 
 /** "http.<port>" per HTTP gateway port: virtual hosts from the VirtualServices bound to the gateways there. */
 function gatewayRoutes(ctx: TranslateContext): RouteConfiguration[] {

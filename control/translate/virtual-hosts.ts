@@ -3,18 +3,28 @@ import type { Service } from "../model/types.ts";
 import { hostMatches } from "../push-context/hosts.ts";
 import { MESH_GATEWAY, type VirtualServiceView } from "../push-context/views.ts";
 import type { TranslateContext } from "./context.ts";
+import { memoContent } from "./outbound-cache.ts";
 
 /**
  * Istio's sidecar domains for a service port: the FQDN and FQDN:port; for Kubernetes services also
  * name.ns, name.ns.svc (each with :port) and, for a proxy in the same namespace, the bare name; the
- * ClusterIP when there is one.
+ * ClusterIP when there is one. The list is shared (memoContent) by every proxy class and push that gets it —
+ * never mutate it: its strings are built and hashed once, and virtual hosts are memoized on it (routes.ts).
  */
-export function sidecarDomains(ctx: TranslateContext, svc: Service, port: number): string[] {
+export function sidecarDomains(ctx: TranslateContext, svc: Service, port: number): readonly string[] {
+  const own = svc.namespace === ctx.proxy.namespace;
+  const { domainSuffix } = ctx.push;
+  const key =
+    `domains\u0000${svc.hostname}\u0000${svc.namespace}\u0000${svc.address}\u0000${port}\u0000${own}\u0000${domainSuffix}`;
+  return memoContent(ctx.push, key, ctx.warn, () => Object.freeze(domainsOf(svc, port, own, domainSuffix)));
+}
+
+function domainsOf(svc: Service, port: number, own: boolean, domainSuffix: string): string[] {
   const out = [svc.hostname, `${svc.hostname}:${port}`];
-  const kubeSuffix = `.${svc.namespace}.svc.${ctx.push.domainSuffix}`;
+  const kubeSuffix = `.${svc.namespace}.svc.${domainSuffix}`;
   if (svc.hostname.endsWith(kubeSuffix)) {
     const name = svc.hostname.slice(0, -kubeSuffix.length);
-    if (svc.namespace === ctx.proxy.namespace) out.push(name, `${name}:${port}`);
+    if (own) out.push(name, `${name}:${port}`);
     out.push(`${name}.${svc.namespace}`, `${name}.${svc.namespace}:${port}`);
     out.push(`${name}.${svc.namespace}.svc`, `${name}.${svc.namespace}.svc:${port}`);
   }
@@ -22,16 +32,61 @@ export function sidecarDomains(ctx: TranslateContext, svc: Service, port: number
   return out;
 }
 
-/** Takes the domains not yet used in this route configuration (Envoy rejects duplicates) and marks them used. */
-export function claimDomains(used: Set<string>, domains: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const d of domains) {
+/**
+ * Takes the domains not yet used in this route configuration (Envoy rejects duplicates) and marks them used:
+ * `domains` itself when none was (the usual case, and it keeps a shared list shared).
+ */
+export function claimDomains(used: Set<string>, domains: readonly string[]): readonly string[] {
+  let out: string[] | undefined;
+  for (let i = 0; i < domains.length; i++) {
+    const d = domains[i];
     const key = d.toLowerCase();
-    if (used.has(key)) continue;
+    if (used.has(key)) {
+      out ??= domains.slice(0, i);
+      continue;
+    }
     used.add(key);
-    out.push(d);
+    out?.push(d);
   }
-  return out;
+  return out ?? domains;
+}
+
+/** Where each host of a VirtualService list is named: exact hosts by name, the lists' wildcard users apart. */
+interface HostIndex {
+  readonly exact: Map<string, number[]>;
+  readonly wildcard: number[];
+}
+
+const hostIndexes = new WeakMap<readonly VirtualServiceView[], HostIndex>();
+
+function hostIndex(list: readonly VirtualServiceView[]): HostIndex {
+  let index = hostIndexes.get(list);
+  if (index === undefined) {
+    index = { exact: new Map(), wildcard: [] };
+    list.forEach((vs, i) => {
+      let wildcard = false;
+      for (const h of new Set(vs.hosts)) {
+        if (h.startsWith("*")) wildcard = true;
+        else {
+          const at = index!.exact.get(h);
+          if (at === undefined) index!.exact.set(h, [i]);
+          else at.push(i);
+        }
+      }
+      if (wildcard) index!.wildcard.push(i);
+    });
+    hostIndexes.set(list, index);
+  }
+  return index;
+}
+
+/** Positions in the list of the VirtualServices that may match `hostname` (a host equal to it, or a wildcard). */
+function candidates(list: readonly VirtualServiceView[], hostname: string): readonly number[] {
+  const { exact, wildcard } = hostIndex(list);
+  const named = exact.get(hostname);
+  if (named === undefined) return wildcard;
+  if (wildcard.length === 0) return named;
+  return [...new Set([...named, ...wildcard])].sort((a, b) => a - b); // config order
 }
 
 /**
@@ -47,7 +102,9 @@ export function meshVirtualService(
   let best: VirtualServiceView | undefined;
   let bestScore = -1;
   const tied: VirtualServiceView[] = [];
-  for (const vs of ctx.push.virtualServicesFor(MESH_GATEWAY)) {
+  const list = ctx.push.virtualServicesFor(MESH_GATEWAY);
+  for (const i of candidates(list, hostname)) {
+    const vs = list[i];
     if (!has(vs) || !ctx.scope.isVirtualServiceVisible(vs)) continue;
     let score = -1;
     for (const h of vs.hosts) {
