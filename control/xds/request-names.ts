@@ -21,10 +21,15 @@ const MARKER_FIELD = 536_870_911;
 const MARKER_TAG = new BinaryWriter().tag(MARKER_FIELD, WireType.Bit32).finish();
 /** Shorter runs are decoded as usual: the rewrite costs more than it saves. */
 export const SHARE_MIN_BYTES = 2048;
+/** Longer runs are decoded as usual too: a list kept costs ~5× its encoded size (names, keys). */
+export const SHARE_MAX_BYTES = 1024 * 1024;
+/**
+ * Encoded bytes of the lists kept (most recently used first; 1,200 EDS names are ~57 KB): a client sending
+ * ever new lists can hold no more than this (×5) of the control plane's memory.
+ */
+export const LISTS_BUDGET_BYTES = 4 * 1024 * 1024;
 /** Larger envelopes pass through as they arrive, never buffered here. */
 const MAX_REWRITE_BYTES = 4 * 1024 * 1024;
-/** Distinct lists remembered (most recently used kept): a few per proxy class and type. */
-const LISTS_KEPT = 32;
 const ENVELOPE_HEAD = 5;
 
 /** Decoded lists by their encoded run, shared by every request (and stream) of a server. */
@@ -35,21 +40,31 @@ export interface NameLists {
 }
 
 export function createNameLists(): NameLists {
-  const lists = new Map<string, readonly string[]>();
+  /** Insertion order is recency: the least recently used list comes first. */
+  const lists = new Map<string, { readonly names: readonly string[]; readonly bytes: number }>();
+  let kept = 0;
   return {
     lookup(run) {
+      if (run.length > SHARE_MAX_BYTES) return undefined;
       // The run as text is the key: valid UTF-8 decodes one way only, so equal keys mean equal bytes. A run with
-      // an invalid sequence (it decodes to U+FFFD, as would a literal one) is left to the normal decoding.
+      // an invalid sequence (it decodes to U+FFFD, as would a literal one) is left to the normal decoding — as is
+      // one with a name of 128 bytes or more, whose length takes two bytes, the first of them not valid UTF-8.
       const key = getTextEncoding().decodeUtf8(run);
       if (key.includes("\uFFFD")) return undefined;
-      let names = lists.get(key);
-      if (names === undefined) {
-        names = decodeNames(run);
+      let entry = lists.get(key);
+      if (entry === undefined) {
+        const names = decodeNames(run);
         if (names === undefined) return undefined;
-        if (lists.size >= LISTS_KEPT) lists.delete(lists.keys().next().value!);
+        entry = { names, bytes: run.length };
+        kept += run.length;
+        for (const [oldest, { bytes }] of lists) {
+          if (kept <= LISTS_BUDGET_BYTES) break;
+          lists.delete(oldest);
+          kept -= bytes;
+        }
       } else lists.delete(key); // most recently used last
-      lists.set(key, names);
-      return names;
+      lists.set(key, entry);
+      return entry.names;
     },
     get size() {
       return lists.size;
@@ -93,7 +108,8 @@ function namesRun(message: Uint8Array): [start: number, end: number] | undefined
         continue;
       }
       const [no, wireType] = reader.tag();
-      if (no === MARKER_FIELD || no === 0) return undefined;
+      // Field 3 with a tag written in more bytes than it needs: its name would be lost to the restored list.
+      if (no === MARKER_FIELD || no === 0 || no === 3) return undefined;
       reader.skip(wireType);
     }
   } catch {

@@ -6,7 +6,10 @@ import {
   createNameLists,
   createRequestNames,
   cutNames,
+  LISTS_BUDGET_BYTES,
+  REQUEST_NAMES,
   type RequestNames,
+  SHARE_MAX_BYTES,
   SHARE_MIN_BYTES,
   withRequestNameSharing,
 } from "../../../control/xds/request-names.ts";
@@ -16,6 +19,7 @@ import {
 } from "../../../gen/envoy/service/discovery/v3/discovery_pb.ts";
 import { canonicalNames } from "../../../control/xds/xds-stream.ts";
 import { concatBytes } from "../../../proxy/runtime/bytes.ts";
+import { AggregatedDiscoveryService } from "../../../gen/envoy/service/discovery/v3/ads_pb.ts";
 import { NODE } from "./ads-harness.ts";
 
 const EDS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
@@ -142,14 +146,22 @@ describe("request names", () => {
       sotw(LONG),
       new BinaryWriter().tag(536_870_911, WireType.Bit32).fixed32(7).finish(),
     ]);
-    // A name that is not valid UTF-8.
-    const invalid = concat([sotw(LONG), Uint8Array.of(0x1a, 2, 0xc3, 0x28)]);
+    // A name that is not valid UTF-8, in the one run of names.
+    const namesOnly = toBinary(
+      DiscoveryRequestSchema,
+      create(DiscoveryRequestSchema, { resourceNames: LONG }),
+    );
+    const typeOnly = toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: EDS }));
+    const invalid = concat([namesOnly, Uint8Array.of(0x1a, 2, 0xc3, 0x28), typeOnly]);
+    // Field 3 once more, its tag written in two bytes (0x9a 0x00): it must not be lost to the shared list.
+    const longTag = concat([sotw(LONG), Uint8Array.of(0x9a, 0x00, 1, 0x7a)]);
     const body = concat([
       envelope(short),
       envelope(sotw(LONG), 1), // compressed
       envelope(split),
       envelope(marked),
       envelope(invalid),
+      envelope(longTag),
     ]);
     const requestNames = createRequestNames(createNameLists());
     for (const chunk of [3, 5000, body.length]) {
@@ -188,6 +200,65 @@ describe("request names", () => {
     expect(Object.isFrozen(a)).toBe(true);
     const decoded = [...LONG];
     expect(canonicalNames(decoded, current)).toBe(decoded); // a stream's own list: in place
+  });
+
+  it("keeps lists within a byte budget, least recently used out first", () => {
+    const lists = createNameLists();
+    const run = (i: number) =>
+      // ~300 KB: names only, so the whole message is the run
+      toBinary(
+        DiscoveryRequestSchema,
+        create(DiscoveryRequestSchema, { resourceNames: names(6000, `t${i}`) }),
+      );
+    const first = lists.lookup(run(0))!;
+    expect(lists.lookup(run(0))).toBe(first);
+    for (let i = 1; i < 60; i++) {
+      lists.lookup(run(i));
+      lists.lookup(run(0)); // kept in use: never the least recently used
+    }
+    expect(run(0).length * lists.size).toBeLessThanOrEqual(LISTS_BUDGET_BYTES * 1.05);
+    expect(lists.size).toBeGreaterThan(10);
+    expect(lists.lookup(run(0))).toBe(first);
+    const second = lists.lookup(run(1))!; // long gone: decoded again
+    expect(second).toEqual(names(6000, "t1"));
+    expect(lists.lookup(run(1))).toBe(second);
+    expect(lists.lookup(new Uint8Array(SHARE_MAX_BYTES + 1))).toBeUndefined();
+  });
+
+  it("wraps the ADS handlers: the handler gets its requests without the names, and their RequestNames", async () => {
+    let seen: {
+      request: ReturnType<typeof fromBinary<typeof DiscoveryRequestSchema>>;
+      names?: readonly string[];
+    };
+    const inner = Object.assign(
+      async (
+        request: { body: AsyncIterable<Uint8Array>; contextValues?: { get(key: unknown): unknown } },
+      ) => {
+        const [{ message }] = envelopesOf(await collect(request.body));
+        const parsed = fromBinary(DiscoveryRequestSchema, message);
+        const requestNames = request.contextValues?.get(REQUEST_NAMES) as RequestNames | undefined;
+        seen = { request: parsed, names: requestNames?.restore(parsed) };
+        return { status: 200 };
+      },
+      { service: AggregatedDiscoveryService },
+    );
+    const wrapped = withRequestNameSharing(inner as never) as unknown as (r: unknown) => Promise<unknown>;
+    await wrapped({
+      header: new Headers({ "content-type": "application/grpc" }),
+      body: chunked(envelope(sotw(LONG)), 1000),
+      contextValues: undefined,
+    });
+    expect(seen!.request.resourceNames).toEqual([]); // cut: Connect parses no names
+    expect(seen!.names).toEqual(LONG);
+    expect(seen!.request.typeUrl).toBe(EDS);
+    // A JSON request is left as it is (here its body is binary all the same, to see that it was not cut).
+    await wrapped({
+      header: new Headers({ "content-type": "application/grpc+json" }),
+      body: chunked(envelope(sotw(LONG)), 1000),
+      contextValues: undefined,
+    });
+    expect(seen!.names).toBeUndefined();
+    expect(seen!.request.resourceNames).toEqual(LONG);
   });
 
   it("leaves other services' handlers as they are", () => {
