@@ -1,9 +1,11 @@
 // DestinationRule lookup for a proxy and a service host, with Istio's namespace precedence.
 import type { ProxyIdentity } from "../model/types.ts";
 import { matchesSelector } from "../registry/labels.ts";
-import { hostMatches, isExportedTo } from "./hosts.ts";
+import { hostCandidates, hostMatches, isExportedTo } from "./hosts.ts";
 import type { Subset } from "./istio-spec.ts";
 import type { DestinationRuleView } from "./views.ts";
+
+const drHosts = (dr: DestinationRuleView) => [dr.host];
 
 /**
  * The DestinationRule that applies to `hostname` for `proxy`: among the rules whose host covers it, exported
@@ -20,7 +22,8 @@ export function selectDestinationRule(
 ): DestinationRuleView | undefined {
   let best: DestinationRuleView | undefined;
   let bestScore = -1;
-  for (const dr of rules) {
+  for (const i of hostCandidates(rules, drHosts, hostname)) {
+    const dr = rules[i];
     if (!hostMatches(dr.host, hostname)) continue;
     if (!isExportedTo(dr.spec.exportTo, dr.namespace, proxy.namespace)) continue;
     const selector = dr.spec.workloadSelector?.matchLabels;

@@ -58,3 +58,44 @@ export function isExportedTo(
   if (exportTo === undefined || exportTo.length === 0) return true;
   return exportTo.some((e) => e === "*" || (e === "." ? owner === namespace : e === namespace));
 }
+
+/** Where a list's items name each host: positions by exact host, and the items with a wildcard host apart. */
+interface HostIndex {
+  readonly exact: Map<string, number[]>;
+  readonly wildcard: number[];
+}
+
+const hostIndexes = new WeakMap<readonly unknown[], HostIndex>();
+
+/**
+ * Positions, in list order, of the items that may match `hostname` (hostMatches): those naming it exactly, and
+ * those with a wildcard host. Indexed once per list (lists are frozen, one `hostsOf` per list), so a lookup does
+ * not scan every VirtualService or DestinationRule of the mesh.
+ */
+export function hostCandidates<T>(
+  list: readonly T[],
+  hostsOf: (item: T) => readonly string[],
+  hostname: string,
+): readonly number[] {
+  let index = hostIndexes.get(list);
+  if (index === undefined) {
+    const built: HostIndex = { exact: new Map(), wildcard: [] };
+    list.forEach((item, i) => {
+      let wildcard = false;
+      for (const h of new Set(hostsOf(item))) {
+        if (h.startsWith("*")) wildcard = true;
+        else {
+          const at = built.exact.get(h);
+          if (at === undefined) built.exact.set(h, [i]);
+          else at.push(i);
+        }
+      }
+      if (wildcard) built.wildcard.push(i);
+    });
+    hostIndexes.set(list, index = built);
+  }
+  const named = index.exact.get(hostname);
+  if (named === undefined) return index.wildcard;
+  if (index.wildcard.length === 0) return named;
+  return [...new Set([...named, ...index.wildcard])].sort((a, b) => a - b);
+}

@@ -1,6 +1,6 @@
 // Virtual hosts: the domains a service answers to, and which mesh VirtualService (if any) routes a host.
 import type { Service } from "../model/types.ts";
-import { hostMatches } from "../push-context/hosts.ts";
+import { hostCandidates, hostMatches } from "../push-context/hosts.ts";
 import { MESH_GATEWAY, type VirtualServiceView } from "../push-context/views.ts";
 import type { TranslateContext } from "./context.ts";
 import { memoContent } from "./outbound-cache.ts";
@@ -51,43 +51,7 @@ export function claimDomains(used: Set<string>, domains: readonly string[]): rea
   return out ?? domains;
 }
 
-/** Where each host of a VirtualService list is named: exact hosts by name, the lists' wildcard users apart. */
-interface HostIndex {
-  readonly exact: Map<string, number[]>;
-  readonly wildcard: number[];
-}
-
-const hostIndexes = new WeakMap<readonly VirtualServiceView[], HostIndex>();
-
-function hostIndex(list: readonly VirtualServiceView[]): HostIndex {
-  let index = hostIndexes.get(list);
-  if (index === undefined) {
-    index = { exact: new Map(), wildcard: [] };
-    list.forEach((vs, i) => {
-      let wildcard = false;
-      for (const h of new Set(vs.hosts)) {
-        if (h.startsWith("*")) wildcard = true;
-        else {
-          const at = index!.exact.get(h);
-          if (at === undefined) index!.exact.set(h, [i]);
-          else at.push(i);
-        }
-      }
-      if (wildcard) index!.wildcard.push(i);
-    });
-    hostIndexes.set(list, index);
-  }
-  return index;
-}
-
-/** Positions in the list of the VirtualServices that may match `hostname` (a host equal to it, or a wildcard). */
-function candidates(list: readonly VirtualServiceView[], hostname: string): readonly number[] {
-  const { exact, wildcard } = hostIndex(list);
-  const named = exact.get(hostname);
-  if (named === undefined) return wildcard;
-  if (wildcard.length === 0) return named;
-  return [...new Set([...named, ...wildcard])].sort((a, b) => a - b); // config order
-}
+const vsHosts = (vs: VirtualServiceView) => vs.hosts;
 
 /**
  * The VirtualService routing `hostname` for the mesh: an exact host beats a wildcard, a longer wildcard a
@@ -103,7 +67,7 @@ export function meshVirtualService(
   let bestScore = -1;
   const tied: VirtualServiceView[] = [];
   const list = ctx.push.virtualServicesFor(MESH_GATEWAY);
-  for (const i of candidates(list, hostname)) {
+  for (const i of hostCandidates(list, vsHosts, hostname)) {
     const vs = list[i];
     if (!has(vs) || !ctx.scope.isVirtualServiceVisible(vs)) continue;
     let score = -1;

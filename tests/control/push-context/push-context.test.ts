@@ -98,6 +98,25 @@ describe("DestinationRule precedence", () => {
     expect(push.destinationRule(PRODUCTPAGE, "ratings.default.svc.cluster.local")?.name).toBe("hidden");
     expect(push.destinationRule(front, "ratings.default.svc.cluster.local")?.name).toBe("root");
   });
+
+  it("within a namespace: the exact host, then the longest wildcard, then the first in config order", () => {
+    const inShop = (name: string, host: string) =>
+      obj("DestinationRule", name, { host }, { namespace: "shop" });
+    const web = sidecar("web", "v1", "10.2.0.2", "shop");
+    const ordered = pushFor([
+      ...BOOKINFO_KUBE,
+      inShop("any", "*"),
+      inShop("cluster", "*.cluster.local"),
+      inShop("svc", "*.svc.cluster.local"),
+      inShop("svc-again", "*.svc.cluster.local"),
+      inShop("exact", "reviews.default.svc.cluster.local"),
+      inShop("exact-again", "reviews.default.svc.cluster.local"),
+    ]);
+    expect(ordered.destinationRule(web, "reviews.default.svc.cluster.local")?.name).toBe("exact");
+    expect(ordered.destinationRule(web, "ratings.default.svc.cluster.local")?.name).toBe("svc");
+    expect(ordered.destinationRule(web, "example.com")?.name).toBe("any");
+    expect(ordered.destinationRule(web, "db.cluster.local")?.name).toBe("cluster");
+  });
 });
 
 describe("Sidecar selection and scope", () => {
