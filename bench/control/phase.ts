@@ -1,7 +1,7 @@
 // One benchmark phase: fresh config, control plane on core 1, N simulated proxies on core 0, first push, endpoint edits.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuMicros, memoryMb } from "../lib/processes.ts";
+import { cpuMicros, memoryMb, stealMicros } from "../lib/processes.ts";
 import type { ClientCommand, ClientEvent } from "./ads-clients.ts";
 import { endpointSliceFile, endpointSliceYaml, generateConfig } from "./config-gen.ts";
 import { changedIp, edsClusterName, type MeshShape } from "./layout.ts";
@@ -74,6 +74,8 @@ export interface PhaseResult {
     readonly changesS: number;
     readonly totalS: number;
   };
+  /** Host steal time (all CPUs) during the first push and during the timed changes (stealMicros). */
+  readonly stealS: { readonly firstPush: number; readonly changes: number };
   readonly clientCpuS: number;
   /** The simulated proxies' CPU over the endpoint changes (their share of each change's critical path). */
   readonly clientCpuChangesS: number;
@@ -139,6 +141,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       120_000,
     );
     const cpuDialed = cpuMicros(control.pid);
+    const stealDialed = stealMicros();
     log(
       `${dialed.connections} HTTP/2 connections up in ${
         (dialed.connectMs / 1000).toFixed(2)
@@ -155,6 +158,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     send({ op: "connect", mode: o.mode, shape, timeoutMs: 600_000 });
     const full = await clients.next<Extract<ClientEvent, { ev: "full" }>>((e) => e.ev === "full", 620_000);
     const cpuFull = cpuMicros(control.pid);
+    const stealFull = stealMicros();
     if (profilePart === "first") profiled.process.kill("SIGUSR1");
     const clientCpuFirstPush = (cpuMicros(clients.pid) - clientCpuReady) / 1e6;
     const firstPushMs = full.fullMs.at(-1) ?? Number.NaN;
@@ -165,7 +169,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
           full.stats.decoded > 0 ? `, ${full.stats.decoded} distinct` : ""
         }; CPU: control ${((cpuFull - cpuDialed) / 1e6).toFixed(2)} s, simulator ${
           clientCpuFirstPush.toFixed(2)
-        } s)`,
+        } s, host steal ${((stealFull - stealDialed) / 1e6).toFixed(2)} s)`,
     );
     let errors = full.stats.errors;
     await sleep(1000);
@@ -220,6 +224,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
     const warmups: ChangeResult[] = [];
     for (let c = 0; c < o.warmups; c++) warmups.push(await change(c, `warm-up change ${c + 1}/${o.warmups}`));
     const cpuChangesStart = cpuMicros(control.pid);
+    const stealChangesStart = stealMicros();
     const clientCpuChangesStart = cpuMicros(clients.pid);
     if (profilePart === "changes") profiled.process.kill("SIGUSR1");
     const changes: ChangeResult[] = [];
@@ -227,6 +232,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
       changes.push(await change(o.warmups + c, `change ${c + 1}/${o.changes}`));
     }
     const cpuEnd = cpuMicros(control.pid);
+    const stealEnd = stealMicros();
     const clientCpuChangesS = (cpuMicros(clients.pid) - clientCpuChangesStart) / 1e6;
     if (profilePart === "changes") profiled.process.kill("SIGUSR1");
     const mem = memoryMb(control.pid);
@@ -260,6 +266,7 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
         changesS: (cpuEnd - cpuChangesStart) / 1e6,
         totalS: cpuEnd / 1e6,
       },
+      stealS: { firstPush: (stealFull - stealDialed) / 1e6, changes: (stealEnd - stealChangesStart) / 1e6 },
       clientCpuS,
       clientCpuChangesS,
       rssMb: mem.rssMb,

@@ -54,8 +54,8 @@ export function markdownReport(phases: readonly PhaseResult[]): string {
 /** Cost: CPU seconds (utime+stime) of both processes, and the control plane's memory. */
 export function markdownCost(phases: readonly PhaseResult[]): string {
   const lines = [
-    "| ADS | quiet ms | control CPU s: startup / connect / first push / per change | proxies' CPU s: phase / per change | first push MB sent | RSS now (peak) MB | live after GC: heap / array buffers MB |",
-    "|---|---|---|---|---|---|---|",
+    "| ADS | quiet ms | control CPU s: startup / connect / first push / per change | proxies' CPU s: phase / per change | first push MB sent | RSS now (peak) MB | live after GC: heap / array buffers MB | host steal s: first push / changes |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const p of phases) {
     const perChange = p.changes.length === 0 ? Number.NaN : p.cpu.changesS / p.changes.length;
@@ -66,7 +66,7 @@ export function markdownCost(phases: readonly PhaseResult[]): string {
         Number.isNaN(perChange) ? "–" : (p.clientCpuChangesS / p.changes.length).toFixed(2)
       } | ${mb(p.firstPushResourceBytes / 1e6)} | ${mb(p.rssMb)} (${mb(p.hwmMb)}) | ${
         mb(p.live.heapUsed)
-      } / ${mb(p.live.arrayBuffers)} |`,
+      } / ${mb(p.live.arrayBuffers)} | ${p.stealS.firstPush.toFixed(2)} / ${p.stealS.changes.toFixed(2)} |`,
     );
   }
   return lines.join("\n");

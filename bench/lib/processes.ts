@@ -177,6 +177,16 @@ export function cpuMicros(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
 }
 
+/**
+ * CPU time the hypervisor gave to others while this VM wanted to run ("steal", /proc/stat, all CPUs), in µs:
+ * how much a run was slowed by its host, which the process's own CPU time does not show.
+ */
+export function stealMicros(): number {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/);
+  // "cpu user nice system idle iowait irq softirq steal …"
+  return (Number(cpu[8] ?? 0) / CLK_TCK) * 1e6;
+}
+
 /** VmRSS and VmHWM in MB from /proc/<pid>/status. */
 export function memoryMb(pid: number): { rssMb: number; hwmMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
