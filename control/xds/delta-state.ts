@@ -165,7 +165,9 @@ export interface Delta {
 }
 
 /** Deltas many streams compute alike: a first wildcard answer (all of a map), a shared subscription step. */
-const firstAnswers = new WeakMap<ResourceMap, Delta>();
+const firstAnswers = new WeakMap<ResourceMap, WeakMap<object, WeakMap<ReadonlySet<string>, Delta>>>();
+/** The scope of a wildcard subscription, for firstAnswers. */
+const WILDCARD = {};
 const stepAnswers = new WeakMap<ResourceMap, WeakMap<ReadonlySet<string>, Delta>>();
 
 export function whatToSend(
@@ -175,17 +177,17 @@ export function whatToSend(
   inScope: (name: string) => boolean,
 ): Delta {
   if (
-    patched === undefined && state.wildcard && state.held === undefined && (state.known?.size ?? 0) === 0 &&
-    state.missing.size === 0
+    patched === undefined && state.held === undefined && (state.known?.size ?? 0) === 0 && state.missingShared
   ) {
-    // A wildcard subscription's first answer with nothing held: all of the map, the same for every stream.
-    let delta = firstAnswers.get(all);
-    if (delta === undefined) {
-      firstAnswers.set(
-        all,
-        delta = { changed: valuesOf(all), run: all.size > 0 ? 0 : undefined, removed: [] },
-      );
-    }
+    // A first answer, nothing held: it depends on the subscription alone — the whole map for a wildcard, else
+    // the names subscribed — whose sets streams that subscribed alike share; so is the answer.
+    let bySubscription = firstAnswers.get(all);
+    if (bySubscription === undefined) firstAnswers.set(all, bySubscription = new WeakMap());
+    const scope = state.wildcard ? WILDCARD : state.names;
+    let byMissing = bySubscription.get(scope);
+    if (byMissing === undefined) bySubscription.set(scope, byMissing = new WeakMap());
+    let delta = byMissing.get(state.missing);
+    if (delta === undefined) byMissing.set(state.missing, delta = scan(state, all, inScope));
     return delta;
   }
   if (patched === undefined && state.known === undefined && state.held === all) {
@@ -198,30 +200,33 @@ export function whatToSend(
     if (delta === undefined) byMissing.set(state.missing, delta = subscriptionDelta(all, state.missing));
     return delta;
   }
+  if (patched === undefined) return scan(state, all, inScope);
+  const changed: VersionedResource[] = [];
+  for (const name of patched) {
+    const r = all.get(name)!;
+    if (inScope(name) && heldVersion(state, name) !== r.version) changed.push(r);
+  }
+  return { changed, run: undefined, removed: [] };
+}
+
+/** Every resource of `all` in scope whose version the proxy does not hold, and what it holds that is gone. */
+function scan(state: DeltaTypeState, all: ResourceMap, inScope: (name: string) => boolean): Delta {
   const changed: VersionedResource[] = [];
   const removed = new Set<string>();
-  let run: number | undefined;
-  if (patched !== undefined) {
-    for (const name of patched) {
-      const r = all.get(name)!;
-      if (inScope(name) && heldVersion(state, name) !== r.version) changed.push(r);
+  let index = 0;
+  let first = -1;
+  let last = -1;
+  for (const r of all.values()) {
+    if (inScope(r.name) && heldVersion(state, r.name) !== r.version) {
+      if (first < 0) first = index;
+      last = index;
+      changed.push(r);
     }
-  } else {
-    let index = 0;
-    let first = -1;
-    let last = -1;
-    for (const r of all.values()) {
-      if (inScope(r.name) && heldVersion(state, r.name) !== r.version) {
-        if (first < 0) first = index;
-        last = index;
-        changed.push(r);
-      }
-      index++;
-    }
-    if (first >= 0 && last - first + 1 === changed.length) run = first;
-    for (const name of heldNames(state, inScope)) if (!all.has(name)) removed.add(name);
-    for (const name of state.missing) if (!all.has(name)) removed.add(name);
+    index++;
   }
+  const run = first >= 0 && last - first + 1 === changed.length ? first : undefined;
+  for (const name of heldNames(state, inScope)) if (!all.has(name)) removed.add(name);
+  for (const name of state.missing) if (!all.has(name)) removed.add(name);
   return { changed, run, removed: [...removed] };
 }
 
