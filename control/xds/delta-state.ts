@@ -164,7 +164,7 @@ export interface Delta {
   readonly removed: readonly string[];
 }
 
-/** Deltas many streams compute alike: a first wildcard answer (all of a map), a shared subscription step. */
+/** Deltas many streams compute alike: a first answer (nothing held yet), a shared subscription step. */
 const firstAnswers = new WeakMap<ResourceMap, WeakMap<object, WeakMap<ReadonlySet<string>, Delta>>>();
 /** The scope of a wildcard subscription, for firstAnswers. */
 const WILDCARD = {};
