@@ -64,6 +64,35 @@ function sameList(set: ReadonlySet<string>, names: readonly string[]): boolean {
   return true;
 }
 
+/** The sets of shared request lists (see sharedNames). */
+const setsOfSharedLists = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** What a full (not patched) response of a map holds for a subscription scope, shared by the streams with it. */
+interface Choice {
+  readonly chosen: readonly VersionedResource[];
+  readonly coversAll: boolean;
+  readonly contents: string;
+}
+
+const choices = new WeakMap<ResourceMap, WeakMap<object, Choice>>();
+/** The scope of a wildcard subscription, for `choices`. */
+const WILDCARD = {};
+
+/** The resources of `all` in the subscription's scope (a wildcard's, or the shared set of names), memoized. */
+function choose(url: string, all: ResourceMap, wildcard: boolean, names: ReadonlySet<string>): Choice {
+  let byScope = choices.get(all);
+  if (byScope === undefined) choices.set(all, byScope = new WeakMap());
+  const scope = wildcard ? WILDCARD : names;
+  let choice = byScope.get(scope);
+  if (choice === undefined) {
+    const chosen: VersionedResource[] = [];
+    for (const r of all.values()) if (wildcard || names.has(r.name)) chosen.push(r);
+    choice = { chosen, coversAll: chosen.length === all.size, contents: contentsOf(url, all, chosen) };
+    byScope.set(scope, choice);
+  }
+  return choice;
+}
+
 /** Recent subscriptions by their name list: streams asking for the same names share one set (never mutated). */
 const subscriptions = new Map<string, ReadonlySet<string>>();
 const SUBSCRIPTIONS_KEPT = 64;
@@ -77,6 +106,12 @@ function sharedNames(
   names: readonly string[],
   current: ReadonlyMap<string, VersionedResource>,
 ): ReadonlySet<string> {
+  // A list shared between requests already (frozen, request-names.ts) is its own key: no 60 KB join per stream.
+  if (Object.isFrozen(names)) {
+    let set = setsOfSharedLists.get(names);
+    if (set === undefined) setsOfSharedLists.set(names, set = sharedNames([...names], current));
+    return set;
+  }
   const key = names.join("\u0000");
   let set = subscriptions.get(key);
   if (set === undefined) {
@@ -133,16 +168,17 @@ function createSotwProtocol(
         state.ackedVersion !== undefined && state.ackedVersion === state.sent?.version
       ? patchedNames(all, before)
       : undefined;
-    let chosen: VersionedResource[];
-    if (patched !== undefined) chosen = patched.map((name) => all.get(name)!);
-    else {
-      chosen = [];
-      for (const r of all.values()) if (state.wildcard || state.names.has(r.name)) chosen.push(r);
-      state.coversAll = chosen.length === all.size;
+    let chosen: readonly VersionedResource[];
+    let contents: string;
+    if (patched !== undefined) {
+      chosen = patched.map((name) => all.get(name)!);
+      contents = setVersion(...sumsOf(type.typeUrl, all), all.size);
+    } else {
+      const choice = choose(type.typeUrl, all, state.wildcard, state.names);
+      chosen = choice.chosen;
+      contents = choice.contents;
+      state.coversAll = choice.coversAll;
     }
-    const contents = patched !== undefined
-      ? setVersion(...sumsOf(type.typeUrl, all), all.size)
-      : contentsOf(type.typeUrl, all, chosen);
     // Unchanged contents are not resent — this is also what keeps a NACKed version from being sent again.
     if (state.sent?.contents === contents) return [];
     const version = typeVersion(snapshot, type.typeUrl);

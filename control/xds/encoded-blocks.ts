@@ -46,6 +46,8 @@ const deltaRuns = new WeakMap<ResourceMap, Map<string, DeltaPieces>>();
 /** Runs kept per map: a class's proxies subscribe in the same steps, so a few runs serve all of them. */
 const RUNS_PER_MAP = 16;
 const wholeSotw = new WeakMap<ResourceMap, RawField[]>();
+/** SotW fields of a part of a map, by the (shared) list of what was chosen. */
+const partSotw = new WeakMap<readonly VersionedResource[], RawField[]>();
 
 function deltaPieces(
   type: ResourceType,
@@ -90,7 +92,12 @@ export function sotwFieldsFor(
   resources: readonly VersionedResource[],
 ): RawField[] {
   const build = () => joinFields(resources.map((r) => sotwResourceField(type, r)));
-  if (resources.length !== all.size || all.size === 0) return build();
+  if (resources.length !== all.size || all.size === 0) {
+    // Part of the map: cached by the list, which streams that chose alike share (ads-server.ts `choose`).
+    let part = partSotw.get(resources);
+    if (part === undefined) partSotw.set(resources, part = build());
+    return part;
+  }
   let fields = wholeSotw.get(all);
   if (fields === undefined) wholeSotw.set(all, fields = build());
   return fields;
