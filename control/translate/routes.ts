@@ -21,6 +21,7 @@ import type { RouteEnv } from "./http-match.ts";
 import { buildVirtualServiceRoutes, defaultRoute, type RouteInit } from "./http-route.ts";
 import { gatewayRouteName, outboundClusterName, proxylessName, sidecarRouteName } from "./names.ts";
 import { memoRouting, memoRoutingPiece } from "./outbound-cache.ts";
+import { sharedVirtualServiceRoutes } from "./shared-routes.ts";
 import type { Init } from "./proto.ts";
 import { claimDomains, meshVirtualService, sidecarDomains } from "./virtual-hosts.ts";
 
@@ -46,14 +47,19 @@ export function buildRoutes(
 }
 
 /** The routes of one service port for the mesh: its VirtualService's, or the default route. */
-function serviceRoutes(ctx: TranslateContext, svc: Service, port: ServicePort, env: RouteEnv): RouteInit[] {
+function serviceRoutes(
+  ctx: TranslateContext,
+  svc: Service,
+  port: ServicePort,
+  env: RouteEnv,
+): (Route | RouteInit)[] {
   const vs = meshVirtualService(ctx, svc.hostname);
   if (vs === undefined) {
     return [
       defaultRoute(ctx, outboundClusterName(port.port, undefined, svc.hostname), svc.hostname, port.port),
     ];
   }
-  return buildVirtualServiceRoutes(ctx, vs, env);
+  return [...sharedVirtualServiceRoutes(ctx, vs, env)];
 }
 
 /** One route configuration per HTTP port of the visible services, a virtual host per service on that port. */

@@ -123,10 +123,60 @@ describe("memoized outbound translation", () => {
     expect(vhost(reviews, DETAILS).domains).toContain("details");
     // ... which shares the route itself (and so its encoding) with the other namespaces' virtual host.
     expect(vhost(reviews, DETAILS).routes[0]).toBe(vhost(web, DETAILS).routes[0]);
-    // A service with a VirtualService gets its own routes per class.
+    // A service with a VirtualService: each class its own virtual host, built from the same Route messages
+    // (shared-routes.ts), so each route is encoded once.
     const REVIEWS = "reviews.default.svc.cluster.local:9080";
     expect(vhost(tools, REVIEWS)).not.toBe(vhost(web, REVIEWS));
     expect(vhost(tools, REVIEWS)).toEqual(vhost(web, REVIEWS));
+    expect(vhost(tools, REVIEWS).routes.length).toBe(2);
+    vhost(tools, REVIEWS).routes.forEach((r, i) => expect(r).toBe(vhost(web, REVIEWS).routes[i]));
+    expect(vhost(reviews, REVIEWS).routes[0]).toBe(vhost(web, REVIEWS).routes[0]);
+  });
+
+  it("keeps a VirtualService's routes apart for classes that match the source or pick another DestinationRule", () => {
+    const bySource = obj("VirtualService", "ratings", {
+      hosts: ["ratings"],
+      http: [
+        { match: [{ sourceNamespace: "shop" }], route: [{ destination: { host: "ratings", subset: "v2" } }] },
+        { route: [{ destination: { host: "ratings", subset: "v1" } }] },
+      ],
+    });
+    const ratingsRule = obj("DestinationRule", "ratings", {
+      host: "ratings",
+      subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }],
+    });
+    // A rule in "ops" for reviews (exported to "ops" only): proxies there hash by cookie, the others do not.
+    const opsRule = obj("DestinationRule", "reviews-sticky", {
+      host: "reviews.default.svc.cluster.local",
+      exportTo: ["."],
+      subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }, {
+        name: "v3",
+        labels: { version: "v3" },
+      }],
+      trafficPolicy: { loadBalancer: { consistentHash: { httpCookie: { name: "user", ttl: "60s" } } } },
+    }, { namespace: "ops" });
+    forgetLastingMemos();
+    const push = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS, bySource, ratingsRule, opsRule]);
+    const web = PROXIES[4]; // "shop"
+    const tools = sidecar("tools", "v1", "10.0.6.1", "ops");
+    const other = sidecar("other", "v1", "10.0.6.2", "lab");
+    const routesOf = (p: ProxyIdentity, name: string) =>
+      buildProxyResources(push, p).routes.flatMap((rc) => rc.virtualHosts).find((vh) => vh.name === name)!
+        .routes;
+    const RATINGS = "ratings.default.svc.cluster.local:9080";
+    const REVIEWS = "reviews.default.svc.cluster.local:9080";
+    // sourceNamespace: "shop" gets both routes, the others only the second — never the same objects.
+    expect(routesOf(web, RATINGS).length).toBe(2);
+    expect(routesOf(tools, RATINGS).length).toBe(1);
+    expect(routesOf(tools, RATINGS)[0]).not.toBe(routesOf(other, RATINGS)[0]);
+    expect(routesOf(tools, RATINGS)[0]).toEqual(routesOf(other, RATINGS)[0]);
+    // "ops" picks its own DestinationRule for reviews: its routes hash by cookie, unlike "shop"'s and "lab"'s.
+    const hashOf = (r: ReturnType<typeof routesOf>[number]) =>
+      r.action.case === "route" ? r.action.value.hashPolicy : undefined;
+    expect(hashOf(routesOf(tools, REVIEWS)[1])).toHaveLength(1);
+    expect(hashOf(routesOf(web, REVIEWS)[1])).toHaveLength(0);
+    expect(routesOf(web, REVIEWS)[1]).toBe(routesOf(other, REVIEWS)[1]);
+    expect(routesOf(tools, REVIEWS)[1]).not.toBe(routesOf(web, REVIEWS)[1]);
   });
 
   it("gives classes that pick different DestinationRules for a service their own virtual host", () => {
