@@ -30,8 +30,8 @@ export function sharedVirtualServiceRoutes(
     for (const m of http.match ?? []) {
       if (m.sourceLabels !== undefined || m.sourceNamespace !== undefined) bySource = true;
     }
+    // (Mirrors are not built, only warned about: once they are, their resolved hosts belong here too.)
     for (const d of http.route ?? []) hosts.add(d.destination.host);
-    if (http.mirror !== undefined) hosts.add(http.mirror.host);
   }
   const perHost = [...hosts].map((host) => {
     const service = ctx.push.service(host);
