@@ -69,8 +69,8 @@ const hostIndexes = new WeakMap<readonly unknown[], HostIndex>();
 
 /**
  * Positions, in list order, of the items that may match `hostname` (hostMatches): those naming it exactly, and
- * those with a wildcard host. Indexed once per list (lists are never changed once built, and each is used with one `hostsOf`), so a lookup does
- * not scan every VirtualService or DestinationRule of the mesh.
+ * those with a wildcard host. Indexed once per list (lists are never changed once built, and each is used with
+ * one `hostsOf`), so a lookup does not scan every VirtualService or DestinationRule of the mesh.
  */
 export function hostCandidates<T>(
   list: readonly T[],
