@@ -25,7 +25,8 @@ const USAGE = `Usage: npm run bench:control -- [options]
   --proxies N       simulated sidecars (default 500)
   --changes N       endpoint edits timed per phase (default 20)
   --warmup N        edits before those, timed and reported apart: the first edits after a start run code
-                    the first push did not, not yet optimized (default 2)
+                    the first push did not, not yet optimized (default 3: V8 still deoptimizes and
+                    recompiles the per-edit path during the second edit, so the third pays for it)
   --modes LIST      ADS flavours, in order (default sotw,delta)
   --quiet LIST      debounce quiet periods in ms, one set of phases each (default 100,10)
   --per-connection N  simulated proxies per HTTP/2 connection (default 1: one connection each)
@@ -75,7 +76,7 @@ const shape: MeshShape = {
   proxies: num(values.proxies, quick ? 50 : 500),
 };
 const changes = num(values.changes, quick ? 5 : 20);
-const warmups = num(values.warmup, quick ? 1 : 2);
+const warmups = num(values.warmup, quick ? 1 : 3);
 const modes = (values.modes ?? "sotw,delta").split(",") as ("sotw" | "delta")[];
 const quiets = (values.quiet ?? (quick ? "100" : "100,10")).split(",").map(Number);
 const perConnection = num(values["per-connection"], 1);
