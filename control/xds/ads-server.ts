@@ -191,7 +191,7 @@ function createSotwProtocol(
       resources: binary ? [] : chosen.map((r) => packResource(type, r)),
     });
     if (binary) {
-      response.$unknown = sotwFieldsFor(type, all, chosen);
+      response.$unknown = sotwFieldsFor(type, all, chosen, patched === undefined);
       splicer?.defer(response);
     }
     config.status.responseSent(stream.connectionId, type.typeUrl, version, nonce, triggeredAt);

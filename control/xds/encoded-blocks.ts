@@ -85,15 +85,19 @@ export function deltaPiecesFor(
   return pieces;
 }
 
-/** The SotW `resources` for sending `resources` (picked from `all` in its order), cached when all of it. */
+/**
+ * The SotW `resources` for sending `resources` (picked from `all` in its order), cached when all of it — and,
+ * for a part, by the list itself when `shared` (a list streams share, see ads-server.ts `choose`).
+ */
 export function sotwFieldsFor(
   type: ResourceType,
   all: ResourceMap,
   resources: readonly VersionedResource[],
+  shared = false,
 ): RawField[] {
   const build = () => joinFields(resources.map((r) => sotwResourceField(type, r)));
   if (resources.length !== all.size || all.size === 0) {
-    // Part of the map: cached by the list, which streams that chose alike share (ads-server.ts `choose`).
+    if (!shared) return build();
     let part = partSotw.get(resources);
     if (part === undefined) partSotw.set(resources, part = build());
     return part;

@@ -32,9 +32,13 @@ describe("joined resource fields", () => {
     const b = fromBinary(DiscoveryResponseSchema, toBinary(DiscoveryResponseSchema, joined));
     expect(b.resources).toHaveLength(1500);
     expect(equals(DiscoveryResponseSchema, a, b)).toBe(true);
-    // The whole map's field is built once and shared; a part of it is built per call.
+    // The whole map's field is built once and shared; a part of it is built per call, unless its list is one
+    // that streams share.
     expect(sotwFieldsFor(type, all, resources)).toBe(joined.$unknown);
-    expect(sotwFieldsFor(type, all, resources.slice(1))).not.toBe(joined.$unknown);
+    const part = resources.slice(1);
+    expect(sotwFieldsFor(type, all, part)).not.toBe(sotwFieldsFor(type, all, part));
+    expect(sotwFieldsFor(type, all, part, true)).toBe(sotwFieldsFor(type, all, part, true));
+    expect(sotwFieldsFor(type, all, part, true)).toEqual(sotwFieldsFor(type, all, part));
   });
 
   it("delta pieces carry every resource once, in order, one joined field per piece", () => {
