@@ -9,16 +9,15 @@
 // the parsed message by `restore`. Any envelope this does not fully understand passes through unchanged.
 import { createContextKey } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
-import { BinaryReader, BinaryWriter, getTextEncoding, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, getTextEncoding, WireType } from "@bufbuild/protobuf/wire";
 import { isBinaryCodec, type RawField } from "./encoded-resources.ts";
 import { withContextValue } from "./context-values.ts";
 import { concatBytes } from "../../proxy/runtime/bytes.ts";
+import { ENVELOPE_HEAD, MARKER_FIELD, MARKER_TAG } from "./wire-marker.ts";
 import { AggregatedDiscoveryService } from "../../gen/envoy/service/discovery/v3/ads_pb.ts";
 
 /** `resource_names` (SotW) and `resource_names_subscribe` (delta) are both field 3, length-delimited. */
 const NAMES_TAG = (3 << 3) | WireType.LengthDelimited;
-const MARKER_FIELD = 536_870_911;
-const MARKER_TAG = new BinaryWriter().tag(MARKER_FIELD, WireType.Bit32).finish();
 /** Shorter runs are decoded as usual: the rewrite costs more than it saves. */
 export const SHARE_MIN_BYTES = 2048;
 /** Longer runs are decoded as usual too: a list kept costs ~5× its encoded size (names, keys). */
@@ -30,7 +29,6 @@ export const SHARE_MAX_BYTES = 1024 * 1024;
 export const LISTS_BUDGET_BYTES = 4 * 1024 * 1024;
 /** Larger envelopes pass through as they arrive, never buffered here. */
 const MAX_REWRITE_BYTES = 4 * 1024 * 1024;
-const ENVELOPE_HEAD = 5;
 
 /** Decoded lists by their encoded run, shared by every request (and stream) of a server. */
 export interface NameLists {

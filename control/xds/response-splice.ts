@@ -16,14 +16,10 @@ import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/conne
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { RawField } from "./encoded-resources.ts";
 import { withContextValue } from "./context-values.ts";
+import { ENVELOPE_HEAD, MARKER_FIELD, MARKER_TAG } from "./wire-marker.ts";
 
-/** The highest field number protobuf allows: the marker's, fixed32 wire type. */
-const MARKER_FIELD = 536_870_911;
-/** The marker as protobuf-es writes it last in the message: tag (5 bytes) then the id (4 bytes, little endian). */
-const MARKER_TAG = new BinaryWriter().tag(MARKER_FIELD, WireType.Bit32).finish();
+/** The marker as protobuf-es writes it last in the message: its tag, then the id. */
 const MARKER_SIZE = MARKER_TAG.length + 4;
-/** gRPC / Connect envelope: 1 flag byte, 4 length bytes (big endian). */
-const ENVELOPE_HEAD = 5;
 const FLAG_COMPRESSED = 0b1;
 /**
  * Fields smaller than this stay in the message: a spliced response is two writes instead of one, which costs more
