@@ -42,13 +42,12 @@ function createDeltaProtocol(
     const all: ReadonlyMap<string, VersionedResource> = snapshot.resources.get(type.typeUrl) ?? EMPTY;
     // The same map as last time and the same subscription: the proxy already holds all of it.
     if (all === state.scanned && state.missing.size === 0 && (state.answered || !state.wildcard)) return [];
-    const inScope = (name: string) => state.wildcard || state.names.has(name);
     // An endpoint edit patches a few entries of the map this stream last scanned: look at those only.
     const patched = state.answered && state.missing.size === 0 && state.scanned !== undefined
       ? patchedNames(all, state.scanned)
       : undefined;
     state.scanned = all;
-    const { changed, run, removed } = whatToSend(state, all, patched, inScope);
+    const { changed, run, removed } = whatToSend(state, all, patched);
     // From here on the proxy holds exactly `all` (for the names in scope).
     state.missing = NO_NAMES;
     state.missingShared = true;

@@ -39,10 +39,15 @@ function heldVersion(state: DeltaTypeState, name: string): string | undefined {
   return state.held.get(name)?.version;
 }
 
+/** Whether `name` is subscribed (or everything is). */
+function inScope(state: DeltaTypeState, name: string): boolean {
+  return state.wildcard || state.names.has(name);
+}
+
 /** Names the proxy holds that are in scope. */
-function* heldNames(state: DeltaTypeState, inScope: (name: string) => boolean): Iterable<string> {
+function* heldNames(state: DeltaTypeState): Iterable<string> {
   const names = state.known ?? state.held ?? EMPTY;
-  for (const name of names.keys()) if (inScope(name) && !state.missing.has(name)) yield name;
+  for (const name of names.keys()) if (inScope(state, name) && !state.missing.has(name)) yield name;
 }
 
 /** Sets reached from a set by subscribing a list of names (keyed by the list), see `subscribe`. */
@@ -174,7 +179,6 @@ export function whatToSend(
   state: DeltaTypeState,
   all: ResourceMap,
   patched: Iterable<string> | undefined,
-  inScope: (name: string) => boolean,
 ): Delta {
   if (
     patched === undefined && state.held === undefined && (state.known?.size ?? 0) === 0 && state.missingShared
@@ -187,7 +191,7 @@ export function whatToSend(
     let byMissing = bySubscription.get(scope);
     if (byMissing === undefined) bySubscription.set(scope, byMissing = new WeakMap());
     let delta = byMissing.get(state.missing);
-    if (delta === undefined) byMissing.set(state.missing, delta = scan(state, all, inScope));
+    if (delta === undefined) byMissing.set(state.missing, delta = scan(state, all));
     return delta;
   }
   if (patched === undefined && state.known === undefined && state.held === all) {
@@ -200,24 +204,24 @@ export function whatToSend(
     if (delta === undefined) byMissing.set(state.missing, delta = subscriptionDelta(all, state.missing));
     return delta;
   }
-  if (patched === undefined) return scan(state, all, inScope);
+  if (patched === undefined) return scan(state, all);
   const changed: VersionedResource[] = [];
   for (const name of patched) {
     const r = all.get(name)!;
-    if (inScope(name) && heldVersion(state, name) !== r.version) changed.push(r);
+    if (inScope(state, name) && heldVersion(state, name) !== r.version) changed.push(r);
   }
   return { changed, run: undefined, removed: [] };
 }
 
 /** Every resource of `all` in scope whose version the proxy does not hold, and what it holds that is gone. */
-function scan(state: DeltaTypeState, all: ResourceMap, inScope: (name: string) => boolean): Delta {
+function scan(state: DeltaTypeState, all: ResourceMap): Delta {
   const changed: VersionedResource[] = [];
   const removed = new Set<string>();
   let index = 0;
   let first = -1;
   let last = -1;
   for (const r of all.values()) {
-    if (inScope(r.name) && heldVersion(state, r.name) !== r.version) {
+    if (inScope(state, r.name) && heldVersion(state, r.name) !== r.version) {
       if (first < 0) first = index;
       last = index;
       changed.push(r);
@@ -225,7 +229,7 @@ function scan(state: DeltaTypeState, all: ResourceMap, inScope: (name: string) =
     index++;
   }
   const run = first >= 0 && last - first + 1 === changed.length ? first : undefined;
-  for (const name of heldNames(state, inScope)) if (!all.has(name)) removed.add(name);
+  for (const name of heldNames(state)) if (!all.has(name)) removed.add(name);
   for (const name of state.missing) if (!all.has(name)) removed.add(name);
   return { changed, run, removed: [...removed] };
 }

@@ -27,8 +27,7 @@ function fresh(wildcard = false): DeltaTypeState {
 }
 
 /** The first answer for a stream, as the delta protocol asks for it. */
-const send = (state: DeltaTypeState) =>
-  whatToSend(state, all, undefined, (name) => state.wildcard || state.names.has(name));
+const send = (state: DeltaTypeState) => whatToSend(state, all, undefined);
 
 const subscribeTo = (list: readonly string[], unsubscribe: string[] = []) =>
   create(DeltaDiscoveryRequestSchema, {
