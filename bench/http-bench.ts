@@ -20,7 +20,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --rate <n>         Paced-run rate in req/s (default 1000).
   --h2-requests <n>  h2load request count (default 100000).
   --repeat <n>       Runs per phase, keeping the least disturbed (highest req/s, lowest paced p99); default 1.
-  --profile          Start Weft with --inspect and CPU-profile one extra wrk run and one extra h2load run
+  --profile          Start Weft (and the floor) with --inspect and CPU-profile one extra wrk run and one extra h2load run
                      (after the measured ones); print the top 15 self-time functions (file:line) and files.
 `;
 
