@@ -1,10 +1,12 @@
 // The simulated proxies' process (pinned to core 0): N ADS streams over Connect's gRPC transport, driven over IPC.
 import { writeFileSync } from "node:fs";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { createGrpcJsLeanAdsClient, decodeStats } from "./grpc-js-ads.ts";
+import { decodeStats } from "./ads-codec.ts";
+import { createGrpcJsLeanAdsClient } from "./grpc-js-ads.ts";
+import { createH2LeanAdsClient } from "./h2-ads.ts";
 import { createLeanAdsClient, type LeanAdsClient } from "./lean-ads.ts";
 import { type MeshShape, proxySpec } from "./layout.ts";
-import type { ChangeWatch, SimContext, SimProxy, SimStats } from "./sim-common.ts";
+import type { ChangeWatch, SimClientKind, SimContext, SimProxy, SimStats } from "./sim-common.ts";
 import { startDeltaProxy } from "./sim-delta.ts";
 import { startSotwProxy } from "./sim-sotw.ts";
 import { installProfileToggle } from "./profile-toggle.ts";
@@ -24,8 +26,7 @@ export type ClientCommand =
     readonly shape: MeshShape;
     /** Simulated proxies sharing one HTTP/2 connection (1 = a connection per proxy, like real sidecars). */
     readonly proxiesPerConnection: number;
-    /** The clients' gRPC library: grpc-js (default; what proxyless gRPC uses) or Connect's gRPC transport. */
-    readonly client: "grpc-js" | "connect";
+    readonly client: SimClientKind;
   }
   | {
     /** Opens every proxy's ADS stream on the connections of "dial"; answered by "full". */
@@ -128,6 +129,7 @@ function snapshotStats(): SimStats {
 let dialed: LeanAdsClient[] = [];
 
 function newClient(cmd: Extract<ClientCommand, { op: "dial" }>): LeanAdsClient {
+  if (cmd.client === "h2") return createH2LeanAdsClient(`127.0.0.1:${cmd.port}`, WINDOW);
   if (cmd.client === "grpc-js") return createGrpcJsLeanAdsClient(`127.0.0.1:${cmd.port}`, { window: WINDOW });
   const baseUrl = `http://127.0.0.1:${cmd.port}`;
   const sessionManager = new WideWindowSessionManager(baseUrl);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuMicros, memoryMb, stealMicros } from "../lib/processes.ts";
 import type { ClientCommand, ClientEvent } from "./ads-clients.ts";
+import type { SimClientKind } from "./sim-common.ts";
 import { endpointSliceFile, endpointSliceYaml, generateConfig } from "./config-gen.ts";
 import { changedIp, edsClusterName, type MeshShape } from "./layout.ts";
 import { spawnNode } from "./procs.ts";
@@ -17,7 +18,7 @@ export interface PhaseOptions {
   /** Edits made (and timed) before the measured ones: the first edits after a start run cold code. */
   readonly warmups: number;
   readonly proxiesPerConnection: number;
-  readonly client: "grpc-js" | "connect";
+  readonly client: SimClientKind;
   readonly configDir: string;
   /** The control-plane harness: its bundle (bundleControlHarness), or control-process.ts run through tsx. */
   readonly controlScript: string;

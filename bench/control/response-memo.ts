@@ -8,7 +8,7 @@
 // state; only the decoding of identical bytes is shared. Likewise, the large requests proxies of a class send
 // alike (a delta EDS subscription to 1,000 names, a SotW ACK repeating them) are encoded once per content.
 // BENCH_CONTROL_NO_MEMO=1 turns both off.
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 
 const enabled = process.env.BENCH_CONTROL_NO_MEMO !== "1";
 
@@ -17,22 +17,33 @@ export interface MemoStats {
   misses: number;
 }
 
-/** `decode`, returning the earlier result for bytes equal to earlier bytes (the last `limit` distinct ones). */
-export function memoByBytes<T>(decode: (b: Buffer) => T, stats?: MemoStats, limit = 64): (b: Buffer) => T {
-  if (!enabled) return decode;
+/**
+ * `decode`, returning the earlier result for a message equal to an earlier one (the last `limit` distinct ones).
+ * The message comes as the pieces it arrived in (HTTP/2 DATA chunks), compared piece by piece: it is joined
+ * into one buffer only when it is new.
+ */
+export function memoByPieces<T>(
+  decode: (b: Buffer) => T,
+  stats?: MemoStats,
+  limit = 64,
+): (pieces: readonly Buffer[], length: number) => T {
+  const join = (pieces: readonly Buffer[], length: number) =>
+    pieces.length === 1 ? pieces[0] : Buffer.concat(pieces as Buffer[], length);
+  if (!enabled) return (pieces, length) => decode(join(pieces, length));
   const byLength = new Map<number, { readonly bytes: Buffer; readonly value: T }[]>();
   const order: Buffer[] = [];
-  return (bytes) => {
-    const same = byLength.get(bytes.length);
-    const hit = same?.find((e) => e.bytes.equals(bytes));
+  return (pieces, length) => {
+    const same = byLength.get(length);
+    const hit = same?.find((e) => equalsPieces(e.bytes, pieces));
     if (hit) {
       if (stats) stats.hits++;
       return hit.value;
     }
     if (stats) stats.misses++;
+    const bytes = join(pieces, length);
     const value = decode(bytes);
     if (same) same.push({ bytes, value });
-    else byLength.set(bytes.length, [{ bytes, value }]);
+    else byLength.set(length, [{ bytes, value }]);
     order.push(bytes);
     if (order.length > limit) {
       const old = order.shift()!;
@@ -42,6 +53,22 @@ export function memoByBytes<T>(decode: (b: Buffer) => T, stats?: MemoStats, limi
     }
     return value;
   };
+}
+
+/** Whether `bytes` (of the pieces' total length) holds the pieces one after the other. */
+function equalsPieces(bytes: Buffer, pieces: readonly Buffer[]): boolean {
+  let at = 0;
+  for (const piece of pieces) {
+    if (bytes.compare(piece, 0, piece.length, at, at + piece.length) !== 0) return false;
+    at += piece.length;
+  }
+  return true;
+}
+
+/** memoByPieces for messages that arrive whole. */
+export function memoByBytes<T>(decode: (b: Buffer) => T, stats?: MemoStats, limit = 64): (b: Buffer) => T {
+  const memo = memoByPieces(decode, stats, limit);
+  return (bytes) => memo([bytes], bytes.length);
 }
 
 /**

@@ -9,6 +9,7 @@ import { createTsxMapper } from "../lib/source-map.ts";
 import type { MeshShape } from "./layout.ts";
 import { type PhaseResult, runPhase } from "./phase.ts";
 import { TASKSET } from "./procs.ts";
+import { SIM_CLIENT_KINDS, type SimClientKind } from "./sim-common.ts";
 import { bundleControlHarness } from "./harness-bundle.ts";
 import {
   evaluateTargets,
@@ -30,7 +31,8 @@ const USAGE = `Usage: npm run bench:control -- [options]
   --modes LIST      ADS flavours, in order (default sotw,delta)
   --quiet LIST      debounce quiet periods in ms, one set of phases each (default 100,10)
   --per-connection N  simulated proxies per HTTP/2 connection (default 1: one connection each)
-  --client NAME     the simulated proxies' gRPC library: grpc-js (default) or connect
+  --client NAME     the simulated proxies' gRPC client: h2 (default: node:http2, gRPC framing of its own),
+                    grpc-js or connect
   --heap MB         --max-old-space-size for the control plane (default: Node's own limit)
   --source          run the control plane from its TypeScript sources through tsx (as control-process.ts), not
                     bundled the way \`npm run build\` bundles \`weft control\` (the default, what users run); profiles
@@ -80,9 +82,9 @@ const warmups = num(values.warmup, quick ? 1 : 3);
 const modes = (values.modes ?? "sotw,delta").split(",") as ("sotw" | "delta")[];
 const quiets = (values.quiet ?? (quick ? "100" : "100,10")).split(",").map(Number);
 const perConnection = num(values["per-connection"], 1);
-const client = (values.client ?? "grpc-js") as "grpc-js" | "connect";
-if (client !== "grpc-js" && client !== "connect") {
-  console.error(`bench:control: --client must be grpc-js or connect, not "${client}"`);
+const client = (values.client ?? "h2") as SimClientKind;
+if (!SIM_CLIENT_KINDS.includes(client)) {
+  console.error(`bench:control: --client must be one of ${SIM_CLIENT_KINDS.join(", ")}, not "${client}"`);
   process.exit(2);
 }
 

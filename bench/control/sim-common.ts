@@ -56,3 +56,10 @@ export function nodeOf(spec: ProxySpec): Node {
     },
   });
 }
+
+/**
+ * The simulated proxies' gRPC client: node:http2 with gRPC framing of its own ("h2", the default: the least
+ * work per byte, as Envoy's client), @grpc/grpc-js (what proxyless gRPC uses) or Connect's gRPC transport.
+ */
+export const SIM_CLIENT_KINDS = ["h2", "grpc-js", "connect"] as const;
+export type SimClientKind = typeof SIM_CLIENT_KINDS[number];
