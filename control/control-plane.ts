@@ -17,6 +17,7 @@ import { createMemoryRegistry, type MemoryRegistry } from "./registry/memory.ts"
 import { type AggregateRegistry, createAggregateRegistry } from "./registry/aggregate.ts";
 import { type PushContext, pushContextFromRegistry } from "./push-context/push-context.ts";
 import { buildProxyResources } from "./translate/proxy-resources.ts";
+import { warmUp } from "./warm-up.ts";
 import { applyLocalBindings } from "./translate/local-bindings.ts";
 import { createSnapshotCache, type SnapshotCache } from "./xds/snapshot-cache.ts";
 import { createMetrics, type Metrics } from "./xds/metrics.ts";
@@ -67,6 +68,11 @@ export interface ControlPlane {
   analysis(): readonly ConfigProblem[];
   /** Loads the directory and starts watching; resolves with the first load's problems. */
   start(): Promise<readonly ConfigProblem[]>;
+  /**
+   * After `start`, before serving: translates one throw-away sidecar snapshot (control/warm-up.ts). Returns how
+   * many resources it held, or undefined when no valid config is loaded (nothing to warm up on).
+   */
+  warmUp(): number | undefined;
   close(): void;
 }
 
@@ -203,6 +209,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       }
       return problems;
     },
+    warmUp: () => loaded ? warmUp(pushContext()) : undefined,
     close() {
       source.stop();
       registration.close();

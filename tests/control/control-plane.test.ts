@@ -37,6 +37,7 @@ describe("control plane", () => {
     const problems = await cp.start();
     expect(problems.some((p) => p.severity === "error")).toBe(true);
     expect(log.join("\n")).toContain("nothing from it is pushed");
+    expect(cp.warmUp()).toBeUndefined();
     const node = create(NodeSchema, { id: "sidecar~10.0.0.1~web-0.default~default.svc.cluster.local" });
     const identity = parseProxyIdentity(node);
     expect(await cp.pipeline.provider.snapshotFor(identity, node)).toBeUndefined();
@@ -51,5 +52,24 @@ describe("control plane", () => {
     expect(snapshot).toBeDefined();
     const clusters = snapshot!.resources.get("type.googleapis.com/envoy.config.cluster.v3.Cluster")!;
     expect([...clusters.keys()]).toContain("outbound|8080||web.default.svc.cluster.local");
+  });
+
+  it("warms up on a throw-away sidecar: nothing is published, no proxy counts as connected", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weft-cp-"));
+    writeFileSync(join(dir, "web.yaml"), SERVICE);
+    cp = createControlPlane({
+      clock: nodeClock,
+      now: Date.now,
+      fs: createNodeFileSystem(),
+      configDir: dir,
+      log: () => {},
+      quietMs: 10,
+    });
+    await cp.start();
+    const warmed = cp.warmUp();
+    expect(cp.pipeline.connected()).toEqual([]);
+    expect(cp.status.toJSON().proxies).toEqual([]);
+    expect(cp.cache.get("sidecar~0.0.0.0~warm-up.weft-warm-up~weft-warm-up.svc.cluster.local"))
+      .toBeUndefined();
   });
 });

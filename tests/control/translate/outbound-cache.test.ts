@@ -6,6 +6,7 @@ import { forgetLastingMemos, outboundKey } from "../../../control/translate/outb
 import { buildProxyResources, type ProxyResources } from "../../../control/translate/proxy-resources.ts";
 import { resourceTypeOf } from "../../../control/xds/resource-types.ts";
 import { createPushContext } from "../../../control/push-context/push-context.ts";
+import { warmUp } from "../../../control/warm-up.ts";
 import { buildKubernetesContents } from "../../../control/registry/kubernetes.ts";
 import {
   BOOKINFO_ISTIO,
@@ -85,6 +86,17 @@ describe("memoized outbound translation", () => {
         expect(warm[i]).toEqual(cold[i]);
         expect(warm[warm.length - 1 - i]).toEqual(cold[i]);
       });
+    });
+
+    it(`gives every proxy what a cold build gives it after the control plane's warm-up (${label})`, () => {
+      const cold = PROXIES.map((p) => {
+        forgetLastingMemos();
+        return fingerprint(buildProxyResources(pushFor(config), p));
+      });
+      forgetLastingMemos();
+      const push = pushFor(config);
+      expect(warmUp(push)).toBeGreaterThan(0);
+      PROXIES.forEach((p, i) => expect(fingerprint(buildProxyResources(push, p))).toEqual(cold[i]));
     });
   }
 
