@@ -1,12 +1,13 @@
 // HTTP benchmark: direct vs Weft vs nginx vs Node peers on loopback (wrk, paced client, h2load). `npm run bench -- --help`.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LOAD_CORE } from "./lib/load-tools.ts";
 import { measure, type MeasureOptions } from "./lib/measure.ts";
-import { findTool, killAll, spawnPinned } from "./lib/processes.ts";
+import { findTool } from "./lib/processes.ts";
+import { runBench, withUpstream } from "./lib/upstream.ts";
 import { type BenchEnv, PROXY_CORE, TARGETS } from "./lib/targets.ts";
 import { computeRatios, evaluateGoals, markdownGoals, markdownTable, type Row } from "./lib/report.ts";
 import { markdownProfile, summarizeProfile } from "./lib/cpu-profile.ts";
@@ -121,28 +122,20 @@ async function main(): Promise<void> {
   console.error(
     `bench: ${info.cores} cores (${info.cpu}), load ${info.loadavgAtStart.join(" ")}, node ${info.node}`,
   );
-  const dir = mkdtempSync(join(tmpdir(), "weft-bench-"));
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(RESULTS, { recursive: true });
   if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
-  const upstream = spawnPinned(LOAD_CORE, process.execPath, [
-    join(ROOT, "bench/upstream.mjs"),
-    "0",
-    "0",
-  ]);
-  try {
-    const [, h1, h2] = await upstream.waitFor(/^ready (\d+) (\d+)/m);
+  await withUpstream(async ({ dir, h1Port, h2Port, pid }) => {
     const env: BenchEnv = {
       dir,
-      upstreamPort: Number(h1),
-      upstreamH2Port: Number(h2),
+      upstreamPort: h1Port,
+      upstreamH2Port: h2Port,
       tools: { nginx: tools.nginx },
       proxyCore: tools.taskset ? PROXY_CORE : undefined,
       profile: Boolean(opts.profileDir),
     };
     const rows: Row[] = [];
     for (const target of TARGETS.filter((t) => opts.only.includes(t.name))) {
-      rows.push(await measure(target, env, tools, opts, upstream.pid));
+      rows.push(await measure(target, env, tools, opts, pid));
     }
     const best = computeRatios(rows);
     const goals = evaluateGoals(rows);
@@ -162,15 +155,7 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
     if (profile) writeFileSync(join(RESULTS, "profile-latest.md"), `${profile}\n`);
     console.error(`bench: wrote ${join(RESULTS, "latest.json")}`);
-  } finally {
-    await upstream.stop();
-    killAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((err) => {
-  console.error(err);
-  killAll();
-  process.exitCode = 1;
-});
+runBench(main);

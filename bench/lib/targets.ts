@@ -135,26 +135,33 @@ function nodePeer(name: string, script: string): Target {
   };
 }
 
-/** The floor (bench/peers/floor.mjs): Weft's parts with nothing of Weft's own; a reference line, not a peer. */
-const floor: Target = {
-  name: "floor",
-  nodePeer: false,
-  missing: () => undefined,
-  async start(env) {
-    const [port, h2Port] = [await freePort(), await freePort()];
-    const inspectPort = env.profile ? await freePort() : undefined;
-    const child = spawnPinned(env.proxyCore, process.execPath, [
-      ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
-      join(ROOT, "bench/peers/floor.mjs"),
-      String(port),
-      String(env.upstreamPort),
-      String(h2Port),
-    ], ROOT);
-    await child.waitFor(/^ready /m);
-    await waitForPort(port, child);
-    return { child, h1Url: url(port), h2Url: url(h2Port), inspectPort, stop: () => child.stop() };
-  },
-};
+/**
+ * The floor (bench/peers/floor.mjs): Weft's parts with nothing of Weft's own; a reference line, not a peer.
+ * `floor-lean` runs it with the memory settings `weft proxy` applies (2 MB semi-spaces, llhttp's WebAssembly
+ * compiled by the baseline tier only: adapters/node/proxy-v8-flags.ts).
+ */
+function floor(name: string, nodeArgs: readonly string[]): Target {
+  return {
+    name,
+    nodePeer: false,
+    missing: () => undefined,
+    async start(env) {
+      const [port, h2Port] = [await freePort(), await freePort()];
+      const inspectPort = env.profile ? await freePort() : undefined;
+      const child = spawnPinned(env.proxyCore, process.execPath, [
+        ...nodeArgs,
+        ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+        join(ROOT, "bench/peers/floor.mjs"),
+        String(port),
+        String(env.upstreamPort),
+        String(h2Port),
+      ], ROOT);
+      await child.waitFor(/^ready /m);
+      await waitForPort(port, child);
+      return { child, h1Url: url(port), h2Url: url(h2Port), inspectPort, stop: () => child.stop() };
+    },
+  };
+}
 
 export const TARGETS: readonly Target[] = [
   direct,
@@ -163,5 +170,6 @@ export const TARGETS: readonly Target[] = [
   nodePeer("http-proxy", "http-proxy.mjs"),
   nodePeer("fastify-http-proxy", "fastify-http-proxy.mjs"),
   nodePeer("fast-proxy", "fast-proxy.mjs"),
-  floor,
+  floor("floor", []),
+  floor("floor-lean", ["--max-semi-space-size=2", "--liftoff-only"]),
 ];

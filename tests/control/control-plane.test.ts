@@ -71,5 +71,9 @@ describe("control plane", () => {
     expect(cp.status.toJSON().proxies).toEqual([]);
     expect(cp.cache.get("sidecar~0.0.0.0~warm-up.weft-warm-up~weft-warm-up.svc.cluster.local"))
       .toBeUndefined();
+    // It built what a sidecar of another namespace gets.
+    const node = create(NodeSchema, { id: "sidecar~10.0.9.9~client-0.other~other.svc.cluster.local" });
+    const snapshot = await cp.pipeline.provider.snapshotFor(parseProxyIdentity(node), node);
+    expect(warmed).toBe([...snapshot!.resources.values()].reduce((n, map) => n + map.size, 0));
   });
 });
