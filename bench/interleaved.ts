@@ -113,7 +113,9 @@ async function main() {
       "VmHWM MB (all runs)",
     ];
     console.log(
-      `\nInterleaved, ${rounds} rounds of wrk -c32 ${seconds}s + h2load -n ${h2Requests} -c4 -m10; medians:\n`,
+      `\nInterleaved, ${rounds} rounds of wrk -c32 ${seconds}s${
+        h2load ? ` + h2load -n ${h2Requests} -c4 -m10` : ""
+      }; medians:\n`,
     );
     console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
     for (const row of rows) console.log(`| ${row.map((c) => (c === "NaN" ? "–" : c)).join(" | ")} |`);

@@ -70,7 +70,8 @@ export interface ControlPlane {
   start(): Promise<readonly ConfigProblem[]>;
   /**
    * After `start`, before serving: translates one throw-away sidecar snapshot (control/warm-up.ts). Returns how
-   * many resources it held, or undefined when no valid config is loaded (nothing to warm up on).
+   * many resources it held, or undefined when no valid config is loaded (nothing to warm up on) or translation
+   * failed — logged, never thrown: a proxy's push meets and reports the same failure, and keeps its last config.
    */
   warmUp(): number | undefined;
   close(): void;
@@ -209,7 +210,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       }
       return problems;
     },
-    warmUp: () => loaded ? warmUp(pushContext()) : undefined,
+    warmUp: () => loaded ? warmUp(pushContext, log) : undefined,
     close() {
       source.stop();
       registration.close();

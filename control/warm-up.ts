@@ -20,12 +20,18 @@ const warmUpSidecar: ProxyIdentity = {
  * first connect of 500 proxies in 5 classes (bench/control) took ≈ 1.1 s of CPU cold and ≈ 0.33 s after this
  * warm-up, which itself takes ≈ 0.75 s. The pieces proxy classes share (clusters, load assignments, other
  * namespaces' virtual hosts, VirtualService routes) are also memoized on `push` by then, so the work is not
- * lost: it is done before the first proxy waits for it. Returns the resources built (for the log).
+ * lost: it is done before the first proxy waits for it. Returns how many resources it built, or undefined when
+ * translation failed: that is logged, never thrown — start-up goes on, and each proxy's push meets and reports
+ * the same failure while the proxy keeps its last config.
  */
-export function warmUp(push: PushContext): number {
-  const resources = buildProxyResources(push, warmUpSidecar);
-  const snapshot = buildSnapshot(resources);
-  let count = 0;
-  for (const map of snapshot.resources.values()) count += map.size;
-  return count;
+export function warmUp(push: () => PushContext, log: (line: string) => void): number | undefined {
+  try {
+    const snapshot = buildSnapshot(buildProxyResources(push(), warmUpSidecar));
+    let count = 0;
+    for (const map of snapshot.resources.values()) count += map.size;
+    return count;
+  } catch (err) {
+    log(`warm-up skipped: ${(err as Error).message ?? err}`);
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-// The simulated proxies' process (pinned to core 0): N ADS streams over Connect's gRPC transport, driven over IPC.
+// The simulated proxies' process (pinned to core 0): N ADS streams (h2-ads.ts, grpc-js or Connect), driven over IPC.
 import { writeFileSync } from "node:fs";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { decodeStats } from "./ads-codec.ts";

@@ -20,6 +20,7 @@ export function createH2LeanAdsClient(address: string, window: number): LeanAdsC
       resolve();
     });
     session.once("error", reject);
+    session.once("close", () => reject(new Error(`connection to ${address} closed before it was up`)));
   });
   // After connecting, a session error reaches every stream as a stream error.
   session.on("error", () => {});
@@ -33,19 +34,25 @@ export function createH2LeanAdsClient(address: string, window: number): LeanAdsC
       "grpc-accept-encoding": "identity",
     });
     let closed = false;
+    /** The stream failed: reported once, and nothing read from it afterwards. */
     const fail = (err: unknown) => {
       if (closed) return;
       closed = true;
+      stream.close(constants.NGHTTP2_CANCEL);
       onError(err);
     };
-    const reader = new MessageReader((pieces, length) => onResponse(decode(pieces, length)));
+    // Framing errors fail the stream; an exception in the simulator's own handling is a bug and is thrown.
+    const messages: [readonly Buffer[], number][] = [];
+    const reader = new MessageReader((pieces, length) => messages.push([pieces, length]));
     stream.on("data", (chunk: Buffer) => {
+      if (closed) return;
       try {
         reader.push(chunk);
       } catch (err) {
-        fail(err);
-        stream.close(constants.NGHTTP2_CANCEL);
+        messages.length = 0;
+        return fail(err);
       }
+      for (const [pieces, length] of messages.splice(0)) onResponse(decode(pieces, length));
     });
     // grpc-status comes in the trailers, or in the headers of a response without a body.
     const status = (headers: Record<string, unknown>) => {

@@ -73,7 +73,8 @@ export function memoByBytes<T>(decode: (b: Buffer) => T, stats?: MemoStats, limi
 
 /**
  * `encode`, returning the earlier bytes for a request whose key equals an earlier one's (the last `limit` keys);
- * a request without a key (a small one) is encoded each time. grpc-js copies the bytes into its frame.
+ * a request without a key (a small one) is encoded each time. The bytes are shared: grpc-js copies them into its
+ * frame, the node:http2 client (h2-ads.ts) writes them as they are — nobody may change them.
  */
 export function memoByKey<R>(
   encode: (r: R) => Buffer,

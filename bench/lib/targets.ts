@@ -2,6 +2,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { NODE_BUNDLE_OPTIONS } from "../../scripts/node-bundle.js";
 import { BENCH_PATH, nginxConf, weftBootstrap } from "./configs.ts";
 import { type Child, freePort, spawnPinned, waitForPort } from "./processes.ts";
 
@@ -135,12 +137,23 @@ function nodePeer(name: string, script: string): Target {
   };
 }
 
+/** Weft's heap management for a sidecar (adapters/node/proxy-v8-flags.ts), bundled for plain Node scripts. */
+async function proxyHeapModule(): Promise<string> {
+  const outfile = join(ROOT, "dist/bench/proxy-v8-flags.mjs");
+  await build({
+    ...NODE_BUNDLE_OPTIONS,
+    entryPoints: [join(ROOT, "adapters/node/proxy-v8-flags.ts")],
+    outfile,
+  });
+  return outfile;
+}
+
 /**
  * The floor (bench/peers/floor.mjs): Weft's parts with nothing of Weft's own; a reference line, not a peer.
- * `floor-lean` runs it with the memory settings `weft proxy` applies (2 MB semi-spaces, llhttp's WebAssembly
- * compiled by the baseline tier only: adapters/node/proxy-v8-flags.ts).
+ * `floor-lean` runs it with the heap `weft proxy` keeps (adapters/node/proxy-v8-flags.ts: 2 MB semi-spaces,
+ * llhttp's WebAssembly compiled by the baseline tier only, old-space GCs at +30 % over the live heap).
  */
-function floor(name: string, nodeArgs: readonly string[]): Target {
+function floor(name: string, lean: boolean): Target {
   return {
     name,
     nodePeer: false,
@@ -149,12 +162,12 @@ function floor(name: string, nodeArgs: readonly string[]): Target {
       const [port, h2Port] = [await freePort(), await freePort()];
       const inspectPort = env.profile ? await freePort() : undefined;
       const child = spawnPinned(env.proxyCore, process.execPath, [
-        ...nodeArgs,
         ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
         join(ROOT, "bench/peers/floor.mjs"),
         String(port),
         String(env.upstreamPort),
         String(h2Port),
+        ...(lean ? [await proxyHeapModule()] : []),
       ], ROOT);
       await child.waitFor(/^ready /m);
       await waitForPort(port, child);
@@ -170,6 +183,6 @@ export const TARGETS: readonly Target[] = [
   nodePeer("http-proxy", "http-proxy.mjs"),
   nodePeer("fastify-http-proxy", "fastify-http-proxy.mjs"),
   nodePeer("fast-proxy", "fast-proxy.mjs"),
-  floor("floor", []),
-  floor("floor-lean", ["--max-semi-space-size=2", "--liftoff-only"]),
+  floor("floor", false),
+  floor("floor-lean", true),
 ];

@@ -1,12 +1,16 @@
 // Reference, not a peer: the least a proxy built from Weft's parts (node:http / node:http2 servers, undici's
 // Pool.dispatch upstream) can do per request — no routing, stats, headers or error handling. It shows how much of
-// Weft's cost is its own and how much the parts'. Usage: <listenPort> <upstreamPort> <h2ListenPort>
+// Weft's cost is its own and how much the parts'. Usage: <listenPort> <upstreamPort> <h2ListenPort> [heapModule]
+// With heapModule (Weft's adapters/node/proxy-v8-flags.ts, bundled), the heap is managed as `weft proxy` does.
 import { createServer } from "node:http";
 import { createServer as createH2Server } from "node:http2";
+import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
 import { watchParent } from "./watch-parent.mjs";
 
-const [port, upstreamPort, h2Port] = process.argv.slice(2).map(Number);
+const [port, upstreamPort, h2Port] = process.argv.slice(2, 5).map(Number);
+const heap = process.argv[5] ? await import(pathToFileURL(process.argv[5]).href) : undefined;
+heap?.applyProxyV8Flags();
 const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 128, pipelining: 1 });
 
 /** undici's dispatch handler: collects the response and hands it to `done(status, headers, body)`. */
@@ -65,6 +69,9 @@ createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
         stream.end(body);
       }),
     );
-  }).listen(h2Port, "127.0.0.1", () => console.log(`ready ${port}`));
+  }).listen(h2Port, "127.0.0.1", () => {
+    heap?.settleProxyHeap();
+    console.log(`ready ${port}`);
+  });
 });
 watchParent();

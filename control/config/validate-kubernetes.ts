@@ -67,12 +67,21 @@ export function validateService(o: ConfigObject, report: Reporter): void {
     report.warn("spec.ports", "service has no ports");
   }
   const names = new Set<string>();
+  /** "port/PROTOCOL" → the index that has it: Kubernetes rejects a Service that repeats one. */
+  const numbers = new Map<string, number>();
   ports.forEach((p, i) => {
     const at = field("spec.ports", i);
     const port = obj(p);
     if (port === undefined) return report.error(at, "port may not be null");
     if (num(port.port) === undefined) report.error(field(at, "port"), "port is required");
     checkPort(port.port, field(at, "port"), report);
+    if (num(port.port) !== undefined) {
+      const key = `${port.port}/${str(port.protocol) ?? "TCP"}`;
+      const first = numbers.get(key);
+      if (first !== undefined) {
+        report.error(field(at, "port"), `duplicate port ${key}: spec.ports[${first}] has it already`);
+      } else numbers.set(key, i);
+    }
     const name = str(port.name);
     if (ports.length > 1 && !name) {
       report.error(field(at, "name"), "port name is required when a service has more than one port");

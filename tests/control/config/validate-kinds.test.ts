@@ -172,6 +172,18 @@ describe("Kubernetes kinds", () => {
     ]);
   });
 
+  it("rejects a Service that repeats a port number and protocol, as Kubernetes does (53/TCP and 53/UDP may share)", () => {
+    const yaml = doc(
+      "v1",
+      "Service",
+      "spec:\n  ports:\n  - {port: 53, name: dns, protocol: UDP}\n  - {port: 53, name: dns-tcp}\n" +
+        "  - {port: 53, name: dns-tcp-2, protocol: TCP}\n",
+    );
+    expect(errorsOf(yaml)).toEqual([
+      "9 spec.ports[2].port: duplicate port 53/TCP: spec.ports[1] has it already",
+    ]);
+  });
+
   it("checks EndpointSlices, Endpoints and Pods", () => {
     const slice =
       "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: reviews-abc\n  labels: {kubernetes.io/service-name: reviews}\naddressType: IPv4\nendpoints:\n- addresses: [10.1.0.7, not-an-ip]\n- conditions: {ready: true}\nports: [{name: http, port: 9080}]\n";

@@ -95,7 +95,7 @@ describe("memoized outbound translation", () => {
       });
       forgetLastingMemos();
       const push = pushFor(config);
-      expect(warmUp(push)).toBeGreaterThan(0);
+      expect(warmUp(() => push, (line) => expect.fail(line))).toBeGreaterThan(0);
       PROXIES.forEach((p, i) => expect(fingerprint(buildProxyResources(push, p))).toEqual(cold[i]));
     });
   }
@@ -295,5 +295,16 @@ describe("memoized outbound translation", () => {
     expect(b.routes.flatMap((rc) => rc.virtualHosts.map((vh) => vh.name))).toContain(
       "extra.default.svc.cluster.local:9080",
     );
+  });
+});
+
+describe("warm-up", () => {
+  it("logs a failed translation instead of throwing it (start-up goes on)", () => {
+    const log: string[] = [];
+    const broken = () => {
+      throw new Error("push context could not be built");
+    };
+    expect(warmUp(broken, (line) => log.push(line))).toBeUndefined();
+    expect(log).toEqual(["warm-up skipped: push context could not be built"]);
   });
 });
