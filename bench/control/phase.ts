@@ -43,6 +43,9 @@ export interface ChangeResult {
   readonly pushMs?: number;
   readonly resourceBytes: number;
   readonly responses: number;
+  /** The control plane's CPU and the host's steal time (all CPUs) from the write to the last ACK, ms. */
+  readonly controlCpuMs: number;
+  readonly stealMs: number;
 }
 
 export interface LiveMemory {
@@ -183,6 +186,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
         ip: address,
       });
       const eventsBefore = control.events.length;
+      const cpuBefore = cpuMicros(control.pid);
+      const stealBefore = stealMicros();
       send({
         op: "change",
         id: c,
@@ -196,6 +201,8 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
         (e) => e.ev === "changed" && e.id === c,
         130_000,
       );
+      const controlCpuMs = (cpuMicros(control.pid) - cpuBefore) / 1000;
+      const stealMs = (stealMicros() - stealBefore) / 1000;
       errors += r.stats.errors;
       const after = control.events.slice(eventsBefore);
       const config = after.find((e) => e.ev === "config" && (e.at as number) >= r.writtenAt);
@@ -210,12 +217,14 @@ export async function runPhase(o: PhaseOptions, log: (line: string) => void): Pr
         pushMs: push ? (push.at as number) - (config!.at as number) : undefined,
         resourceBytes: r.stats.resourceBytes,
         responses: r.stats.responses,
+        controlCpuMs,
+        stealMs,
       };
       log(
         `${label} (svc ${service}): last ACK ${result.lastAckMs.toFixed(0)} ms ` +
           `(${r.ackMs.length}/${r.expected}; config ${result.configMs?.toFixed(0) ?? "?"} ms, push ${
             result.pushMs?.toFixed(0) ?? "?"
-          } ms)`,
+          } ms; control CPU ${controlCpuMs.toFixed(0)} ms, host steal ${stealMs.toFixed(0)} ms)`,
       );
       // Let the previous push drain so that edits are not coalesced by the debouncer.
       await sleep(300 + o.quietMs);
