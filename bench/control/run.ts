@@ -24,7 +24,7 @@ const USAGE = `Usage: npm run bench:control -- [options]
   --services N      Kubernetes Services (default 1000; each with --endpoints endpoints)
   --endpoints N     endpoints per Service (default 10)
   --proxies N       simulated sidecars (default 500)
-  --changes N       endpoint edits timed per phase (default 20)
+  --changes N       endpoint edits timed per phase (default 100: the p99 of fewer is their slowest)
   --warmup N        edits before those, timed and reported apart: the first edits after a start run code
                     the first push did not, not yet optimized (default 3: V8 still deoptimizes and
                     recompiles the per-edit path during the second edit, so the third pays for it)
@@ -77,7 +77,7 @@ const shape: MeshShape = {
   subsetEvery: 10,
   proxies: num(values.proxies, quick ? 50 : 500),
 };
-const changes = num(values.changes, quick ? 5 : 20);
+const changes = num(values.changes, quick ? 5 : 100);
 const warmups = num(values.warmup, quick ? 1 : 3);
 const modes = (values.modes ?? "sotw,delta").split(",") as ("sotw" | "delta")[];
 const quiets = (values.quiet ?? (quick ? "100" : "100,10")).split(",").map(Number);

@@ -1,4 +1,6 @@
 // Snapshots share unchanged per-type maps with the node's previous snapshot; versions and checks stay exact.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { Cluster } from "../../../gen/envoy/config/cluster/v3/cluster_pb.ts";
 import { buildSnapshot, checkConsistency, typeVersion } from "../../../control/xds/snapshot-cache.ts";
@@ -50,6 +52,22 @@ describe("buildSnapshot with a previous snapshot", () => {
       .toEqual([RATINGS]);
     expect(patchedNames(d.resources.get(TYPE_URLS.endpoint)!, first.resources.get(TYPE_URLS.endpoint)!))
       .toBeUndefined();
+  });
+
+  it("lets earlier snapshots of a chain of patches be collected (the newest does not keep them alive)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    let previous = buildSnapshot(meshResources(["10.0.0.1"]));
+    const earlier = new WeakRef(previous.resources.get(TYPE_URLS.endpoint)!);
+    for (let i = 2; i < 40; i++) {
+      const edited = { ...base, endpoints: [base.endpoints[0], endpoints(RATINGS, `10.0.9.${i}`)] };
+      previous = buildSnapshot(edited, previous);
+    }
+    // WeakRef targets stay alive until the current job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(previous.resources.get(TYPE_URLS.endpoint)!.size).toBe(2);
+    expect(earlier.deref()).toBeUndefined();
   });
 
   it("returns the previous snapshot for new but equal messages", () => {
