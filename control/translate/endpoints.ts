@@ -6,7 +6,7 @@ import type { PushContext } from "../push-context/push-context.ts";
 import { outboundPlan, usesEds } from "./cluster-plan.ts";
 import type { WarningSink } from "./context.ts";
 import { loadAssignment, loadAssignmentKey } from "./load-assignment.ts";
-import { memoContent, memoOutbound } from "./outbound-cache.ts";
+import { memoContent, memoOutbound, memoPush, objectId } from "./outbound-cache.ts";
 
 export function buildEndpoints(
   push: PushContext,
@@ -20,13 +20,12 @@ export function buildEndpoints(
       // classes that see the cluster (by its name and subset, no key string), and taken over from the previous
       // push when its instances are the same objects (registries keep an unchanged host's instances).
       const memo = memoOf(push);
-      let known = memo.clusters.get(c.name);
-      if (known === undefined) memo.clusters.set(c.name, known = new Map());
-      let entry = known.get(c.subset);
+      const id = c.subset === undefined ? c.name : `${c.name}\u0000${objectId(c.subset)}`;
+      let entry = memo.clusters.get(id);
       if (entry === undefined) {
         const labels = c.subset === undefined ? undefined : c.subset.labels ?? {};
         const instances = push.instances(c.service.hostname, c.port.port, labels);
-        const before = memo.prior?.get(c.name)?.get(c.subset);
+        const before = memo.prior?.get(id);
         if (before !== undefined && sameItems(before.instances, instances)) entry = before;
         else {
           const warnings: string[] = [];
@@ -39,12 +38,15 @@ export function buildEndpoints(
           );
           entry = { value, warnings, instances };
         }
-        known.set(c.subset, entry);
+        memo.clusters.set(id, entry);
       }
       for (const message of entry.warnings) w(message);
       return entry.value;
     });
-    return Object.freeze(list);
+    // Classes that see the same load assignments share one list, so the snapshot builder makes one resource
+    // map for all of them per push (an endpoint edit otherwise patched a copy per class).
+    const key = `eds-list\u0000${list.map(objectId).join(",")}`;
+    return memoPush(push, key, () => {}, () => Object.freeze(list));
   });
 }
 
@@ -54,9 +56,14 @@ interface Built {
   readonly instances: readonly ServiceInstance[];
 }
 
-type ByCluster = Map<string, Map<object | undefined, Built>>;
+/**
+ * Cluster name (plus the subset object's id for a subset cluster: classes that see different DestinationRules
+ * may give one subset cluster name different labels) → its load assignment. One map per push, not one per
+ * cluster: it lives until the next push, so whatever it holds is promoted to the old generation.
+ */
+type ByCluster = Map<string, Built>;
 
-/** Per push: cluster name → subset (an object of the plan, or undefined) → its load assignment. */
+/** Per push: the load assignments built, and the previous push's to take unchanged ones over from. */
 interface PushMemo {
   readonly clusters: ByCluster;
   /** The previous push's, until the next push starts (one step back, never a chain). */

@@ -50,4 +50,21 @@ describe("createSendLimiter", () => {
     await clock.advance(250);
     expect(next).toBe(true);
   });
+
+  it("takes back each slot holdMs after its own last renewal, whatever the order of renewals", async () => {
+    const clock = createFakeClock(0);
+    const limiter = createSendLimiter(3, 250, clock);
+    const [a, b, c] = [await limiter.acquire(), await limiter.acquire(), await limiter.acquire()];
+    await clock.advance(100);
+    expect(a.renew()).toBe(true); // a now runs out at 350, b and c at 250
+    await clock.advance(150);
+    expect(b.renew()).toBe(false);
+    expect(c.renew()).toBe(false);
+    expect(limiter.stats()).toEqual({ active: 1, waiting: 0 });
+    await clock.advance(99);
+    expect(a.renew()).toBe(true); // at 349: still held, now until 599
+    await clock.advance(250);
+    expect(a.renew()).toBe(false);
+    expect(limiter.stats()).toEqual({ active: 0, waiting: 0 });
+  });
 });
