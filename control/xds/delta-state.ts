@@ -50,8 +50,12 @@ function* heldNames(state: DeltaTypeState): Iterable<string> {
   for (const name of names.keys()) if (inScope(state, name) && !state.missing.has(name)) yield name;
 }
 
-/** Sets reached from a set by subscribing a list of names (keyed by the list), see `subscribe`. */
-const steps = new WeakMap<ReadonlySet<string>, Map<string, ReadonlySet<string>>>();
+/**
+ * Sets reached from a set by subscribing a list of names (keyed by the list), see `subscribe`. Held weakly: each
+ * grown set is itself a key here, and every stream starts from NO_NAMES, which never dies — strong values would
+ * keep every set along a chain of subscription steps (a full copy of a class's EDS names each) for ever.
+ */
+const steps = new WeakMap<ReadonlySet<string>, Map<string, WeakRef<ReadonlySet<string>>>>();
 /** Different steps remembered per set: a few proxy classes subscribe from the same set. */
 const STEPS_PER_SET = 8;
 export const NO_NAMES: ReadonlySet<string> = new Set();
@@ -65,12 +69,13 @@ function subscribe(from: ReadonlySet<string>, added: readonly string[]): Readonl
   let next = steps.get(from);
   if (next === undefined) steps.set(from, next = new Map());
   const key = added.join("\u0000");
-  let set = next.get(key);
+  let set = next.get(key)?.deref();
   if (set === undefined) {
     const grown = new Set(from);
     for (const name of added) grown.add(name);
+    next.delete(key);
     if (next.size >= STEPS_PER_SET) next.delete(next.keys().next().value!);
-    next.set(key, set = grown);
+    next.set(key, new WeakRef(set = grown));
   }
   return set;
 }

@@ -43,12 +43,13 @@ export function createSendLimiter(max: number, holdMs: number, clock: Clock): Se
       }
       waiting.shift()?.();
     };
-    renew(): boolean {
+    /** Callable unbound, like `release`. */
+    readonly renew = (): boolean => {
       if (!held.delete(this)) return false;
       this.expires = clock.now() + holdMs;
       held.add(this);
       return true;
-    }
+    };
   }
 
   /** Takes back every slot whose hold has run out, then waits for the next one's. */

@@ -120,6 +120,26 @@ describe("memoized outbound translation", () => {
     expect(outboundKey(labelled, reviews1)).not.toBe(outboundKey(labelled, productpage));
   });
 
+  it("gives classes that see the same load assignments one list, and a class that sees others its own", () => {
+    const push = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS]);
+    const [reviews, , , , web] = PROXIES; // namespaces "default" and "shop": two classes, the same services
+    expect(outboundKey(push, reviews)).not.toBe(outboundKey(push, web));
+    const a = buildProxyResources(push, reviews).endpoints;
+    expect(buildProxyResources(push, web).endpoints).toBe(a);
+    // A Sidecar that narrows what "shop" sees gives it a list of its own.
+    const narrowed = pushFor([
+      ...BOOKINFO_KUBE,
+      ...BOOKINFO_ISTIO,
+      ...OTHER_NS,
+      obj("Sidecar", "default", { egress: [{ hosts: ["./*"] }] }, { namespace: "shop" }),
+    ]);
+    const own = buildProxyResources(narrowed, web).endpoints;
+    expect(own).not.toBe(buildProxyResources(narrowed, reviews).endpoints);
+    expect(own.length).toBeLessThan(a.length);
+    // The next tests check which objects classes share: start them from a clean memo.
+    forgetLastingMemos();
+  });
+
   it("shares a service's default-route virtual host between classes that see the service alike", () => {
     const push = pushFor([...BOOKINFO_KUBE, ...BOOKINFO_ISTIO, ...OTHER_NS]);
     const web = PROXIES[4]; // namespace "shop"

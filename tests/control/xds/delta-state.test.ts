@@ -1,4 +1,6 @@
 // Delta subscription state: steps and first answers shared between streams, copied before one of them changes.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import {
@@ -80,5 +82,26 @@ describe("delta subscription state", () => {
     const rest = send(holding);
     expect(rest.changed.map((r) => r.name)).toEqual(names.slice(1));
     expect(rest.removed).toEqual(["outbound|1||gone"]);
+  });
+
+  it("keeps only the sets streams hold: a chain of subscription steps is collected behind them", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const state = fresh();
+    // Not frozen: these steps are remembered per set (`subscribe`), not per shared request list.
+    applySubscription(state, subscribeTo(names.slice(0, 30)), all);
+    const first = new WeakRef(state.names);
+    for (const name of names.slice(30)) applySubscription(state, subscribeTo([name]), all);
+    // Equal steps from the same set still give the same set while a stream holds it.
+    const other = fresh();
+    applySubscription(other, subscribeTo(names.slice(0, 30)), all);
+    await new Promise((resolve) => setTimeout(resolve, 0)); // WeakRefs stay set until the current job ends
+    gc();
+    expect(state.names.size).toBe(50);
+    expect(first.deref()).toBe(other.names);
+    applySubscription(other, subscribeTo(["outbound|1||nope"]), all);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(first.deref()).toBeUndefined();
   });
 });

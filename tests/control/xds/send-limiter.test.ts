@@ -67,4 +67,23 @@ describe("createSendLimiter", () => {
     expect(a.renew()).toBe(false);
     expect(limiter.stats()).toEqual({ active: 0, waiting: 0 });
   });
+
+  it("hands a slot taken back to the next waiter, with one timer at most and none once nothing is held", async () => {
+    const clock = createFakeClock(0);
+    const limiter = createSendLimiter(2, 250, clock);
+    await limiter.acquire();
+    await limiter.acquire();
+    expect(clock.pendingTimers()).toBe(1);
+    const next: SendSlot[] = [];
+    for (let i = 0; i < 2; i++) void limiter.acquire().then((slot) => next.push(slot));
+    await clock.advance(250); // both holds run out: each waiter gets a fresh slot, held from now
+    expect(next.length).toBe(2);
+    expect(limiter.stats()).toEqual({ active: 2, waiting: 0 });
+    expect(clock.pendingTimers()).toBe(1);
+    const { release } = next[0];
+    release();
+    next[1].release();
+    expect(limiter.stats()).toEqual({ active: 0, waiting: 0 });
+    expect(clock.pendingTimers()).toBe(0);
+  });
 });

@@ -57,6 +57,7 @@ describe("buildSnapshot with a previous snapshot", () => {
   it("lets earlier snapshots of a chain of patches be collected (the newest does not keep them alive)", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
+    // Lists that are not frozen: a frozen list keeps its map (mapsByList) for as long as the list lives.
     let previous = buildSnapshot(meshResources(["10.0.0.1"]));
     const earlier = new WeakRef(previous.resources.get(TYPE_URLS.endpoint)!);
     for (let i = 2; i < 40; i++) {
