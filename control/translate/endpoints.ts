@@ -17,8 +17,8 @@ export function buildEndpoints(
   return memoOutbound(push, proxy, "endpoints", warn, (w) => {
     const list = outboundPlan(push, proxy, w).filter(usesEds).map((c) => {
       // Endpoints depend only on the cluster's instances, not on the proxy: looked up once per push for all
-      // classes that see the cluster (by its name, and its subset's id for a subset cluster), and taken over from the previous
-      // push when its instances are the same objects (registries keep an unchanged host's instances).
+      // classes that see the cluster (by its name, and its subset's id for a subset cluster), and taken over
+      // from the previous push when its instances are the same objects (registries keep an unchanged host's).
       const memo = memoOf(push);
       const id = c.subset === undefined ? c.name : `${c.name}\u0000${objectId(c.subset)}`;
       let entry = memo.clusters.get(id);
