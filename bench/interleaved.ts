@@ -6,7 +6,8 @@
 // is reported. Usage: node --import tsx bench/interleaved.ts [--only a,b,…] [--rounds 7] [--duration 3]
 import { parseArgs } from "node:util";
 import { runH2load, runWrk } from "./lib/load-tools.ts";
-import { cpuMicros, findTool, memoryMb } from "./lib/processes.ts";
+import { findTool, memoryMb } from "./lib/processes.ts";
+import { h2run, saturate } from "./lib/measure.ts";
 import { runBench, withUpstream } from "./lib/upstream.ts";
 import { type BenchEnv, PROXY_CORE, type RunningTarget, TARGETS } from "./lib/targets.ts";
 
@@ -43,24 +44,16 @@ const median = (xs: readonly number[]) => {
     : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function sample(t: RunningTarget): Promise<Sample> {
-  const pid = t.child?.pid;
-  let cpu0 = pid ? cpuMicros(pid) : 0;
-  const w = await runWrk(wrk!, t.h1Url, seconds);
-  const h1CpuUs = pid ? (cpuMicros(pid) - cpu0) / w.requests : undefined;
-  if (!h2load || !t.h2Url) return { h1CpuUs, h1Rps: w.rps };
-  cpu0 = pid ? cpuMicros(pid) : 0;
-  const h = await runH2load(h2load, t.h2Url, h2Requests);
-  return {
-    h1CpuUs,
-    h1Rps: w.rps,
-    h2CpuUs: pid ? (cpuMicros(pid) - cpu0) / h.succeeded : undefined,
-    h2Rps: h.rps,
-  };
+/** One wrk run and (when the target serves h2c) one h2load run, measured as `npm run bench` measures them. */
+async function sample(t: RunningTarget, upstreamPid: number): Promise<Sample> {
+  const h1 = await saturate(t, wrk!, seconds, upstreamPid);
+  if (!h2load || !t.h2Url) return { h1CpuUs: h1.cpuUsPerReq, h1Rps: h1.rps };
+  const h2 = await h2run(t, h2load, h2Requests);
+  return { h1CpuUs: h1.cpuUsPerReq, h1Rps: h1.rps, h2CpuUs: h2.cpuUsPerReq, h2Rps: h2.rps };
 }
 
 async function main() {
-  await withUpstream(async ({ dir, h1Port, h2Port }) => {
+  await withUpstream(async ({ dir, h1Port, h2Port, pid }) => {
     const env: BenchEnv = {
       dir,
       upstreamPort: h1Port,
@@ -79,7 +72,7 @@ async function main() {
     for (let r = 0; r < rounds; r++) {
       const rotated = [...order.slice(r % order.length), ...order.slice(0, r % order.length)];
       for (const name of rotated) {
-        const s = await sample(running.get(name)!);
+        const s = await sample(running.get(name)!, pid);
         samples.get(name)!.push(s);
         console.error(`interleaved: ${name}: ${JSON.stringify(s)}`);
       }

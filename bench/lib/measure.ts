@@ -122,8 +122,8 @@ async function profiled(
   }
 }
 
-/** One saturating wrk run with the proxy's CPU time and memory read from /proc around it. */
-async function saturate(
+/** One saturating wrk run with the proxy's CPU time and memory read from /proc around it (interleaved.ts too). */
+export async function saturate(
   running: RunningTarget,
   wrk: string,
   seconds: number,
@@ -159,7 +159,7 @@ async function saturate(
   };
 }
 
-async function h2run(running: RunningTarget, h2load: string, requests: number): Promise<H2Measure> {
+export async function h2run(running: RunningTarget, h2load: string, requests: number): Promise<H2Measure> {
   const pid = running.child?.pid;
   const cpu0 = pid ? cpuMicros(pid) : 0;
   const t0 = performance.now();

@@ -118,6 +118,26 @@ const nginx: Target = {
   },
 };
 
+/** Starts a script of bench/peers/ pinned: `node [nodeArgs] <script> <port> <upstreamPort> [args]`, once ready. */
+async function startPeerScript(
+  env: BenchEnv,
+  script: string,
+  port: number,
+  args: readonly string[] = [],
+  nodeArgs: readonly string[] = [],
+) {
+  const child = spawnPinned(env.proxyCore, process.execPath, [
+    ...nodeArgs,
+    join(ROOT, "bench/peers", script),
+    String(port),
+    String(env.upstreamPort),
+    ...args,
+  ], ROOT);
+  await child.waitFor(/^ready /m);
+  await waitForPort(port, child);
+  return child;
+}
+
 function nodePeer(name: string, script: string): Target {
   return {
     name,
@@ -125,13 +145,7 @@ function nodePeer(name: string, script: string): Target {
     missing: () => undefined,
     async start(env) {
       const port = await freePort();
-      const child = spawnPinned(env.proxyCore, process.execPath, [
-        join(ROOT, "bench/peers", script),
-        String(port),
-        String(env.upstreamPort),
-      ], ROOT);
-      await child.waitFor(/^ready /m);
-      await waitForPort(port, child);
+      const child = await startPeerScript(env, script, port);
       return { child, h1Url: url(port), stop: () => child.stop() };
     },
   };
@@ -161,16 +175,13 @@ function floor(name: string, lean: boolean): Target {
     async start(env) {
       const [port, h2Port] = [await freePort(), await freePort()];
       const inspectPort = env.profile ? await freePort() : undefined;
-      const child = spawnPinned(env.proxyCore, process.execPath, [
-        ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
-        join(ROOT, "bench/peers/floor.mjs"),
-        String(port),
-        String(env.upstreamPort),
-        String(h2Port),
-        ...(lean ? [await proxyHeapModule()] : []),
-      ], ROOT);
-      await child.waitFor(/^ready /m);
-      await waitForPort(port, child);
+      const child = await startPeerScript(
+        env,
+        "floor.mjs",
+        port,
+        [String(h2Port), ...(lean ? [await proxyHeapModule()] : [])],
+        inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [],
+      );
       return { child, h1Url: url(port), h2Url: url(h2Port), inspectPort, stop: () => child.stop() };
     },
   };

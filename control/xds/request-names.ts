@@ -210,8 +210,11 @@ function createSplitter(names: RequestNames) {
         chunk = EMPTY;
         if (need === 0) {
           if (heldBytes < ENVELOPE_HEAD) break;
-          if (held[0].length < ENVELOPE_HEAD) held = [join()];
-          heldBytes = held.reduce((n, c) => n + c.length, 0);
+          if (held[0].length < ENVELOPE_HEAD) {
+            const all = join();
+            held = [all];
+            heldBytes = all.length;
+          }
           const head = held[0];
           const length = new DataView(head.buffer, head.byteOffset, ENVELOPE_HEAD).getUint32(1);
           if (head[0] !== 0 || length > MAX_REWRITE_BYTES) {
