@@ -13,7 +13,7 @@ const options = workerData as StartControlOptions;
 
 let running: RunningControl | undefined;
 try {
-  running = await startNodeControlPlane(options);
+  running = await startNodeControlPlane({ ...options, collectWhenIdle: true });
   // Printed here, not by the launcher: after the config load's own log lines, which come through this thread.
   console.log(
     `weft control: xDS on :${running.xdsPort}, monitoring on :${running.monitoringPort}, config ${options.configDir}`,

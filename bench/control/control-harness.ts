@@ -1,6 +1,7 @@
 // The control plane under test, in the worker thread control-process.ts starts: timing events on stdout ("@@ {json}").
 import { EventEmitter } from "node:events";
 import { parseArgs } from "node:util";
+import { writeHeapSnapshot } from "node:v8";
 import { parentPort } from "node:worker_threads";
 import { startNodeControlPlane } from "../../adapters/node/start-control.ts";
 import { installProfileToggle } from "./profile-toggle.ts";
@@ -42,6 +43,8 @@ const running = await startNodeControlPlane({
   xdsPort: 0,
   monitoringPort: 0,
   quietMs: values["quiet-ms"] === undefined ? undefined : Number(values["quiet-ms"]),
+  // As `weft control`'s worker (control-worker.ts); BENCH_CONTROL_NO_IDLE_GC=1 measures without.
+  collectWhenIdle: !process.env.BENCH_CONTROL_NO_IDLE_GC,
   log: (line) => {
     if (!line.startsWith("config version")) console.log(line);
   },
@@ -89,7 +92,11 @@ signals.on("SIGUSR2", () => {
   // ArrayBuffers' memory is given back by a sweeper after the collection: read it once that has run.
   setTimeout(() => {
     gc?.();
-    emit({ ev: "memory", memory: memoryMb() });
+    const memory = memoryMb();
+    // BENCH_CONTROL_HEAPSNAPSHOT=<file>: what that live heap is, for a heap-snapshot viewer.
+    const snapshotFile = process.env.BENCH_CONTROL_HEAPSNAPSHOT;
+    if (snapshotFile) writeHeapSnapshot(snapshotFile);
+    emit({ ev: "memory", memory });
   }, 100);
 });
 

@@ -27,6 +27,8 @@ export interface Debouncer {
   trigger(reason: string, options?: { readonly extend?: boolean }): void;
   /** Whether events are waiting for a run. */
   pending(): boolean;
+  /** A batch is pending or running. */
+  busy(): boolean;
   /** Runs the pending batch now (after the current run, if one is going) and resolves when all is idle. */
   flush(): Promise<void>;
   /** Drops the pending batch and its timer. */
@@ -99,6 +101,7 @@ export function createDebouncer(config: DebouncerConfig): Debouncer {
       schedule();
     },
     pending: () => reasons.length > 0,
+    busy: () => reasons.length > 0 || running !== undefined,
     async flush() {
       while (running || reasons.length > 0) {
         if (running) {

@@ -44,6 +44,8 @@ export interface XdsPipeline {
   prepare(): Promise<void>;
   /** Runs a pending push now and waits for it (tests, shutdown). */
   flush(): Promise<void>;
+  /** A push is waiting for its quiet period or running. */
+  busy(): boolean;
   /** Identities of the proxies connected now (one entry per node id). */
   connected(): ProxyIdentity[];
   close(): void;
@@ -228,6 +230,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     requestPush: (reason, options) => debouncer.trigger(reason, options),
     prepare,
     flush: () => debouncer.flush(),
+    busy: () => debouncer.busy(),
     connected: () => [...connected.values()].map((c) => c.identity),
     close: () => {
       preparing = undefined;

@@ -112,4 +112,19 @@ describe("createDebouncer", () => {
     await clock.advance(20_000);
     expect(seen).toHaveLength(2);
   });
+
+  it("is busy from the first event until its run has finished", async () => {
+    let finish!: () => void;
+    const { clock, runs, debouncer } = setup(() => new Promise<void>((resolve) => finish = resolve));
+    expect(debouncer.busy()).toBe(false);
+    debouncer.trigger("a");
+    expect(debouncer.busy()).toBe(true); // waiting for quiet
+    await clock.advance(100);
+    expect(runs).toHaveLength(1);
+    expect(debouncer.pending()).toBe(false);
+    expect(debouncer.busy()).toBe(true); // running
+    finish();
+    await clock.advance(0);
+    expect(debouncer.busy()).toBe(false);
+  });
 });
