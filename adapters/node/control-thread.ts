@@ -8,14 +8,16 @@ import type { StartControlOptions } from "./start-control.ts";
 
 /**
  * The control plane's heap. A push to hundreds of proxies keeps a few MB per batch of proxies in flight (responses
- * in HTTP/2 write queues, stream state) across young-generation GCs; in V8's default 16 MB semi-spaces each
- * endpoint change ran 2–3 scavenges of 10–25 ms, and what they copied was promoted and collected again later.
- * With 32 MB semi-spaces (a young generation of 96 MB: two semi-spaces and as much again for large objects) a
- * 500-proxy benchmark spent less CPU per change and on its first push, and its delta peak RSS fell by ~80 MB
- * (bench/README.md, "What changed at 07:40"). The main thread's young generation is fixed when Node starts, a
- * worker's when it is created: hence the worker. A V8 flag given to node (`--max-semi-space-size`) wins over it.
+ * in HTTP/2 write queues, stream state); a young-generation GC in the middle of a push copies it, and what is
+ * still live at the next is promoted, to be collected by a full GC later. With 48 MB semi-spaces (a young
+ * generation of 144 MB: two semi-spaces and as much again for large objects) an endpoint change to 500 proxies
+ * (~22 MB allocated) fits between two of the idle-time scavenges idle-collector.ts runs, so none runs during the
+ * push: the per-change p50 fell by ~20 ms and the old generation grew by 1.7 MB per change instead of 2.5
+ * (bench/README.md, "Idle-time collections"; V8's default is 16 MB, and 32 MB until then). The main thread's young
+ * generation is fixed when Node starts, a worker's when it is created: hence the worker. A V8 flag given to node
+ * (`--max-semi-space-size`) wins over it.
  */
-export const CONTROL_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 96 };
+export const CONTROL_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 144 };
 
 /** How long `close` waits for the worker to close its servers and exit before it stops the thread. */
 const CLOSE_GRACE_MS = 5_000;

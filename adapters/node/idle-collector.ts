@@ -20,6 +20,8 @@ export interface IdleCollectionPolicy {
   readonly growthRatio: number;
   /** …and at least this many MB of growth (a small heap is not collected for a few MB). */
   readonly minGrowthMb: number;
+  /** Otherwise a young-generation GC, when the young generation is at least this full (0–1). */
+  readonly youngFraction: number;
 }
 
 export const DEFAULT_IDLE_COLLECTION: IdleCollectionPolicy = {
@@ -28,6 +30,7 @@ export const DEFAULT_IDLE_COLLECTION: IdleCollectionPolicy = {
   idleSamples: 2,
   growthRatio: 0.75,
   minGrowthMb: 32,
+  youngFraction: 0.25,
 };
 
 /**
@@ -43,14 +46,20 @@ export interface IdleCollectorHost {
   oldGenerationMb(): number;
   /** Share of the time since the previous call that the event loop was busy (0–1). */
   utilization(): number;
+  /** MB used in the young generation, and its current capacity. */
+  youngGeneration(): { readonly usedMb: number; readonly capacityMb: number };
   /** A full, blocking GC. */
   collect(): void;
+  /** A young-generation GC (a scavenge). */
+  collectYoung(): void;
   setInterval(fn: () => void, ms: number): { stop(): void };
 }
 
 export interface IdleCollector {
   /** Full GCs run so far. */
   readonly collections: number;
+  /** Young-generation GCs run so far. */
+  readonly youngCollections: number;
   stop(): void;
 }
 
@@ -68,6 +77,7 @@ export function createIdleCollector(
   let liveMb = host.oldGenerationMb();
   let quiet = 0;
   let collections = 0;
+  let youngCollections = 0;
   host.utilization(); // starts the first window
   const timer = host.setInterval(() => {
     const utilization = host.utilization();
@@ -76,10 +86,16 @@ export function createIdleCollector(
     // A collection V8 ran by itself shows as a drop: what it left is the better estimate of the live heap.
     if (oldMb < liveMb) liveMb = oldMb;
     if (quiet < policy.idleSamples) return;
-    if (oldMb - liveMb < Math.max(policy.minGrowthMb, liveMb * policy.growthRatio)) return;
-    host.collect();
-    collections++;
-    liveMb = host.oldGenerationMb();
+    if (oldMb - liveMb >= Math.max(policy.minGrowthMb, liveMb * policy.growthRatio)) {
+      host.collect();
+      collections++;
+      liveMb = host.oldGenerationMb();
+    } else {
+      const young = host.youngGeneration();
+      if (young.usedMb < young.capacityMb * policy.youngFraction) return;
+      host.collectYoung();
+      youngCollections++;
+    }
     quiet = 0;
     host.utilization(); // the collection itself is not the next window's work
   }, policy.checkMs);
@@ -87,17 +103,21 @@ export function createIdleCollector(
     get collections() {
       return collections;
     },
+    get youngCollections() {
+      return youngCollections;
+    },
     stop: () => timer.stop(),
   };
 }
 
 const YOUNG_SPACES = new Set(["new_space", "new_large_object_space"]);
+const MB = 1024 * 1024;
 
 /** The host on Node: V8's heap statistics, the event loop's utilization, `gc` (exposed for this isolate). */
 export function nodeIdleCollectorHost(): IdleCollectorHost {
   // `gc` is put on contexts created after --expose-gc is set: a new one gives this isolate's.
   setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
+  const gc = runInNewContext("gc") as (options?: { type: "minor" | "major" }) => void;
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   return {
     oldGenerationMb: () => {
@@ -105,7 +125,7 @@ export function nodeIdleCollectorHost(): IdleCollectorHost {
       for (const space of getHeapSpaceStatistics()) {
         if (!YOUNG_SPACES.has(space.space_name)) bytes += space.space_used_size;
       }
-      return bytes / (1024 * 1024);
+      return bytes / MB;
     },
     utilization: () => {
       const now = performance.eventLoopUtilization();
@@ -113,7 +133,14 @@ export function nodeIdleCollectorHost(): IdleCollectorHost {
       last = now;
       return window.utilization;
     },
-    collect: gc,
+    youngGeneration: () => {
+      const space = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+      // Capacity: what one semi-space holds (space_size counts both).
+      const used = space?.space_used_size ?? 0;
+      return { usedMb: used / MB, capacityMb: (used + (space?.space_available_size ?? 0)) / MB };
+    },
+    collect: () => gc(),
+    collectYoung: () => gc({ type: "minor" }),
     setInterval: (fn, ms) => {
       const handle = setInterval(fn, ms);
       handle.unref();

@@ -11,13 +11,27 @@ import {
 /** A host whose heap, loop utilization and ticks the test sets; a collection brings the heap back to `liveMb`. */
 function fakeHost(liveMb: number) {
   let tick: (() => void) | undefined;
-  const state = { oldMb: liveMb, liveMb, utilization: 0, collections: 0, stopped: false };
+  const state = {
+    oldMb: liveMb,
+    liveMb,
+    youngMb: 0,
+    utilization: 0,
+    collections: 0,
+    youngCollections: 0,
+    stopped: false,
+  };
   const host: IdleCollectorHost = {
     oldGenerationMb: () => state.oldMb,
     utilization: () => state.utilization,
+    youngGeneration: () => ({ usedMb: state.youngMb, capacityMb: 64 }),
     collect: () => {
       state.collections++;
       state.oldMb = state.liveMb;
+      state.youngMb = 0;
+    },
+    collectYoung: () => {
+      state.youngCollections++;
+      state.youngMb = 4;
     },
     setInterval: (fn) => {
       tick = fn;
@@ -27,7 +41,13 @@ function fakeHost(liveMb: number) {
   return { host, state, tick: () => tick!() };
 }
 
-const policy = { ...DEFAULT_IDLE_COLLECTION, idleSamples: 2, growthRatio: 0.5, minGrowthMb: 32 };
+const policy = {
+  ...DEFAULT_IDLE_COLLECTION,
+  idleSamples: 2,
+  growthRatio: 0.5,
+  minGrowthMb: 32,
+  youngFraction: 0.25,
+};
 
 describe("createIdleCollector", () => {
   it("collects once the loop has been idle for idleSamples and the old generation grew enough", () => {
@@ -96,6 +116,30 @@ describe("createIdleCollector", () => {
     expect(state.collections).toBe(1);
   });
 
+  it("runs a young-generation GC instead when the young generation is full enough and no full GC is due", () => {
+    const { host, state, tick } = fakeHost(100);
+    const collector = createIdleCollector(host, policy);
+    state.youngMb = 15; // under a quarter of 64
+    tick();
+    tick();
+    expect(state.youngCollections).toBe(0);
+    state.youngMb = 16;
+    tick();
+    expect(state.youngCollections).toBe(1);
+    expect(collector.youngCollections).toBe(1);
+    // Both due: the full GC, which empties the young generation too.
+    state.youngMb = 30;
+    state.oldMb = 200;
+    tick();
+    tick();
+    expect([state.collections, state.youngCollections]).toEqual([1, 1]);
+    // Never while busy.
+    state.youngMb = 30;
+    state.utilization = 1;
+    for (let i = 0; i < 4; i++) tick();
+    expect(state.youngCollections).toBe(1);
+  });
+
   it("stops sampling when stopped", () => {
     const { host, state } = fakeHost(10);
     createIdleCollector(host, policy).stop();
@@ -127,6 +171,10 @@ describe("nodeIdleCollectorHost", () => {
       expect(host.oldGenerationMb()).toBeLessThan(before - 25);
       await new Promise((r) => setTimeout(r, 20)); // gc entries are delivered asynchronously
       expect(majors.length).toBeGreaterThan(0);
+      const young = host.youngGeneration();
+      expect(young.capacityMb).toBeGreaterThan(0);
+      expect(young.usedMb).toBeLessThanOrEqual(young.capacityMb);
+      host.collectYoung();
       // A quiet loop reads as idle.
       host.utilization();
       await new Promise((r) => setTimeout(r, 50));

@@ -80,8 +80,7 @@ describe("createSendLimiter", () => {
     expect(next.length).toBe(2);
     expect(limiter.stats()).toEqual({ active: 2, waiting: 0 });
     expect(clock.pendingTimers()).toBe(1);
-    const { release } = next[0];
-    release();
+    next[0].release();
     next[1].release();
     expect(limiter.stats()).toEqual({ active: 0, waiting: 0 });
     expect(clock.pendingTimers()).toBe(0);
