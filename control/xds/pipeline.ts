@@ -59,6 +59,9 @@ interface Connected {
   streams: number;
 }
 
+/** A node's prepared entry once taken, or emptied. */
+const NOTHING_PREPARED = Symbol("nothing prepared");
+
 /** A snapshot built ahead of its push, and what it was built from. */
 interface Prepared {
   readonly generation: unknown;
@@ -71,20 +74,33 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
   const { cache, status, clock } = config;
   const connected = new Map<string, Connected>();
 
-  const inFlight = new Map<string, Promise<Snapshot | undefined>>();
+  /**
+   * Each node's last publish, kept while the node is connected (a node that is not — an edge worker's fetch —
+   * loses its entry once done). Not deleted after every publish: a long-lived Map whose entries come and go at
+   * every push rehashes its table again and again, and a table it outgrew still points at the entries it held —
+   * one in V8's old generation kept them alive through young-generation GCs, to be promoted and freed only by a
+   * full GC (the same for `prepared`, whose entries are emptied, not deleted).
+   */
+  const lastPublish = new Map<string, Promise<Snapshot | undefined>>();
 
   /** One publish per node at a time, so a slow generation never overwrites a newer one. */
   function publish(identity: ProxyIdentity): Promise<Snapshot | undefined> {
-    const before = inFlight.get(identity.id) ?? Promise.resolve(undefined);
+    const before = lastPublish.get(identity.id) ?? Promise.resolve(undefined);
     const next = before.then(() => generateAndPublish(identity));
-    inFlight.set(identity.id, next);
-    void next.finally(() => {
-      if (inFlight.get(identity.id) === next) inFlight.delete(identity.id);
-    });
+    lastPublish.set(identity.id, next);
+    forgetWhenSettled(identity.id, next);
     return next;
   }
 
-  const prepared = new Map<string, Prepared>();
+  /** Drops a node's last publish once it has settled, if the node is not connected then. */
+  function forgetWhenSettled(id: string, last: Promise<unknown>) {
+    void last.finally(() => {
+      if (!connected.has(id) && lastPublish.get(id) === last) lastPublish.delete(id);
+    });
+  }
+
+  /** Per connected node: the snapshot prepared for the next push, or NOTHING_PREPARED. */
+  const prepared = new Map<string, Prepared | typeof NOTHING_PREPARED>();
   /** The preparation running now; replaced (and so stopped) by the next one or by a push. */
   let preparing: object | undefined;
 
@@ -92,8 +108,8 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
   function takePrepared(identity: ProxyIdentity, previous: Snapshot | undefined): Snapshot | undefined {
     const ready = prepared.get(identity.id);
     // Another identity for the same node (an edge worker's fetch parses its own) leaves the entry to its owner.
-    if (ready === undefined || ready.identity !== identity) return undefined;
-    prepared.delete(identity.id);
+    if (ready === undefined || ready === NOTHING_PREPARED || ready.identity !== identity) return undefined;
+    prepared.set(identity.id, NOTHING_PREPARED);
     const current = ready.previous === previous && ready.generation !== undefined &&
       ready.generation === config.generation?.();
     return current ? ready.snapshot : undefined;
@@ -163,6 +179,7 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     pushedGeneration = generation !== undefined && config.generation?.() === generation
       ? generation
       : undefined;
+    forgetPrepared(); // what a node that left or changed identity during the push did not take
     status.pushCompleted({
       reasons: batch.reasons,
       startedAt: batch.firstEventAt,
@@ -171,12 +188,17 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     });
   }
 
+  /** Empties every node's prepared entry (keeping the entries: see `lastPublish`). */
+  function forgetPrepared() {
+    for (const id of prepared.keys()) prepared.set(id, NOTHING_PREPARED);
+  }
+
   async function prepare(): Promise<void> {
     const generation = config.generation?.();
     if (generation === undefined) return;
     const token = {};
     preparing = token;
-    prepared.clear();
+    forgetPrepared();
     const pause = slicer();
     for (const { identity } of [...connected.values()]) {
       if (preparing !== token || config.generation?.() !== generation) return;
@@ -221,6 +243,8 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
         connected.delete(identity.id);
         cache.clear(identity.id);
         prepared.delete(identity.id);
+        const last = lastPublish.get(identity.id);
+        if (last) forgetWhenSettled(identity.id, last);
       }
     },
   };

@@ -39,8 +39,13 @@ export interface NameLists {
 
 export function createNameLists(): NameLists {
   /** Insertion order is recency: the least recently used list comes first. */
-  const lists = new Map<string, { readonly names: readonly string[]; readonly bytes: number }>();
+  const lists = new Map<
+    string,
+    { readonly key: string; readonly names: readonly string[]; readonly bytes: number }
+  >();
   let kept = 0;
+  /** The most recently used entry: hundreds of streams in a row send the same list, and need not move it. */
+  let newest: { readonly key: string } | undefined;
   return {
     lookup(run) {
       if (run.length > SHARE_MAX_BYTES) return undefined;
@@ -53,15 +58,21 @@ export function createNameLists(): NameLists {
       if (entry === undefined) {
         const names = decodeNames(run);
         if (names === undefined) return undefined;
-        entry = { names, bytes: run.length };
+        entry = { key, names, bytes: run.length };
         kept += run.length;
         for (const [oldest, { bytes }] of lists) {
           if (kept <= LISTS_BUDGET_BYTES) break;
           lists.delete(oldest);
           kept -= bytes;
         }
-      } else lists.delete(key); // most recently used last
-      lists.set(key, entry);
+        lists.set(key, entry);
+      } else if (entry !== newest) {
+        // Most recently used last, under the key it was stored with: the text just decoded is let go of at once,
+        // and the map's entries (and so its tables) churn only when the list a stream sends changes.
+        lists.delete(entry.key);
+        lists.set(entry.key, entry);
+      }
+      newest = entry;
       return entry.names;
     },
     get size() {
