@@ -86,15 +86,20 @@ export function createIdleCollector(
     // A collection V8 ran by itself shows as a drop: what it left is the better estimate of the live heap.
     if (oldMb < liveMb) liveMb = oldMb;
     if (quiet < policy.idleSamples) return;
-    if (oldMb - liveMb >= Math.max(policy.minGrowthMb, liveMb * policy.growthRatio)) {
-      host.collect();
-      collections++;
-      liveMb = host.oldGenerationMb();
-    } else {
+    const fullDue = (old: number) =>
+      old - liveMb >= Math.max(policy.minGrowthMb, liveMb * policy.growthRatio);
+    if (!fullDue(oldMb)) {
       const young = host.youngGeneration();
       if (young.usedMb < young.capacityMb * policy.youngFraction) return;
       host.collectYoung();
       youngCollections++;
+    }
+    // Due now, or after what the young-generation GC promoted: in this idle spell, not in the next (which would
+    // start 2 samples later, when the next piece of work may be arriving).
+    if (fullDue(host.oldGenerationMb())) {
+      host.collect();
+      collections++;
+      liveMb = host.oldGenerationMb();
     }
     quiet = 0;
     host.utilization(); // the collection itself is not the next window's work

@@ -140,6 +140,21 @@ describe("createIdleCollector", () => {
     expect(state.youngCollections).toBe(1);
   });
 
+  it("runs the full GC in the same idle spell when the young-generation GC's promotions make it due", () => {
+    const { host, state, tick } = fakeHost(100);
+    host.collectYoung = () => {
+      state.youngCollections++;
+      state.youngMb = 4;
+      state.oldMb += 10; // promoted
+    };
+    createIdleCollector(host, policy);
+    state.oldMb = 145; // 5 MB short of due
+    state.youngMb = 30;
+    tick();
+    tick();
+    expect([state.youngCollections, state.collections]).toEqual([1, 1]);
+  });
+
   it("stops sampling when stopped", () => {
     const { host, state } = fakeHost(10);
     createIdleCollector(host, policy).stop();
