@@ -74,6 +74,8 @@ export interface ControlPlane {
    * failed — logged, never thrown: a proxy's push meets and reports the same failure, and keeps its last config.
    */
   warmUp(): number | undefined;
+  /** A push is waiting for its quiet period, running, or still being sent (streams hold or wait for send slots). */
+  busy(): boolean;
   close(): void;
 }
 
@@ -176,12 +178,13 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     log,
     onChangeSeen: () => pipeline.requestPush("config files changed"),
   });
+  const sendLimiter = createSendLimiter(SEND_SLOTS, SEND_HOLD_MS, clock);
   const xdsConfig = {
     cache,
     provider: pipeline.provider,
     status,
     now: options.now,
-    sendLimiter: createSendLimiter(SEND_SLOTS, SEND_HOLD_MS, clock),
+    sendLimiter,
   };
   return {
     store,
@@ -211,6 +214,11 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       return problems;
     },
     warmUp: () => loaded ? warmUp(pushContext, log) : undefined,
+    busy: () => {
+      if (pipeline.busy()) return true;
+      const sending = sendLimiter.stats();
+      return sending.active > 0 || sending.waiting > 0;
+    },
     close() {
       source.stop();
       registration.close();

@@ -35,10 +35,12 @@ export const DEFAULT_IDLE_COLLECTION: IdleCollectionPolicy = {
 
 /**
  * V8's own limit, as growth over what its last full GC left live: above the idle collector's (so V8 collects by
- * itself only when pushes leave no idle time), and fixed — V8 otherwise picks 1.1–4× from its GC speed, which
- * made the number of collections per 100 edits vary from one to five between runs.
+ * itself only when pushes leave no idle time — its incremental marking starts about a young generation's worth
+ * below the limit), and fixed — V8 otherwise picks 1.1–4× from its GC speed, which made the number of
+ * collections per 100 edits vary from one to five between runs. Under load that never lets the loop idle, the
+ * old generation stays under 2.5× the live heap.
  */
-export const V8_HEAP_GROWING_PERCENT = 200;
+export const V8_HEAP_GROWING_PERCENT = 150;
 
 /** What the collector reads and does; tests give their own. */
 export interface IdleCollectorHost {
@@ -155,13 +157,22 @@ export function nodeIdleCollectorHost(): IdleCollectorHost {
 }
 
 /**
- * For `weft control`'s worker: V8's own full GCs held off to 3× the live heap, and idle-time ones long before
- * that. V8 flags are the process's; in `weft control` the other thread is the launcher, with a heap of a few MB.
+ * For `weft control`'s worker: V8's own full GCs held off to 2.5× the live heap, and idle-time ones before that.
+ * V8 flags are the process's; in `weft control` the other thread is the launcher, with a heap of a few MB. Where
+ * `gc` cannot be had, logs why and returns undefined: the control plane runs on with V8's own collections.
  */
 export function startIdleCollector(
   busy: () => boolean,
+  log: (line: string) => void,
   policy: IdleCollectionPolicy = DEFAULT_IDLE_COLLECTION,
-): IdleCollector {
+): IdleCollector | undefined {
+  let host: IdleCollectorHost;
+  try {
+    host = nodeIdleCollectorHost();
+  } catch (err) {
+    log(`idle-time GCs off: ${(err as Error).message}`);
+    return undefined;
+  }
   setFlagsFromString(`--heap-growing-percent=${V8_HEAP_GROWING_PERCENT}`);
-  return createIdleCollector(nodeIdleCollectorHost(), policy, busy);
+  return createIdleCollector(host, policy, busy);
 }

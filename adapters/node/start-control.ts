@@ -21,7 +21,7 @@ export interface StartControlOptions {
   readonly maxDelayMs?: number;
   /**
    * Run full GCs while the event loop is idle (`idle-collector.ts`). For a control plane with a thread of its
-   * own (`weft control`'s worker): the collections block everything else on the thread for ~100 ms per 100 MB.
+   * own (`weft control`'s worker): the collections block everything else on the thread for ~150 ms per 100 MB live.
    */
   readonly collectWhenIdle?: boolean;
 }
@@ -78,7 +78,7 @@ export async function startNodeControlPlane(options: StartControlOptions): Promi
       );
     });
   ready = true;
-  const collector = options.collectWhenIdle ? startIdleCollector(() => cp.pipeline.busy()) : undefined;
+  const collector = options.collectWhenIdle ? startIdleCollector(() => cp.busy(), log) : undefined;
   return {
     controlPlane: cp,
     xdsPort: xds.port,

@@ -190,7 +190,10 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
 
   /** Empties every node's prepared entry (keeping the entries: see `lastPublish`). */
   function forgetPrepared() {
-    for (const id of prepared.keys()) prepared.set(id, NOTHING_PREPARED);
+    for (const id of prepared.keys()) {
+      if (connected.has(id)) prepared.set(id, NOTHING_PREPARED);
+      else prepared.delete(id);
+    }
   }
 
   async function prepare(): Promise<void> {
@@ -204,12 +207,11 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
       if (preparing !== token || config.generation?.() !== generation) return;
       const previous = cache.get(identity.id);
       try {
-        prepared.set(identity.id, {
-          generation,
-          identity,
-          previous,
-          snapshot: buildSnapshot(await config.generate(identity), previous),
-        });
+        const snapshot = buildSnapshot(await config.generate(identity), previous);
+        // A node that left (or came back as another identity) during a pause gets no entry.
+        if (connected.get(identity.id)?.identity === identity) {
+          prepared.set(identity.id, { generation, identity, previous, snapshot });
+        }
       } catch {
         // Left for the push, which generates again and reports.
       }

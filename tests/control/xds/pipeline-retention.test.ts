@@ -44,4 +44,39 @@ describe("createXdsPipeline: what it keeps of a node", () => {
     await collect();
     expect(snapshot.deref()).toBeUndefined();
   });
+
+  it("nothing, when it disconnects while the next push's snapshots are being prepared", async () => {
+    const clock = createFakeClock(0);
+    let generation = {};
+    let ip = 1;
+    const latest = new Map<string, WeakRef<object>>();
+    const pipeline = createXdsPipeline({
+      cache: createSnapshotCache(),
+      clock,
+      status: createPushStatus({ metrics: createMetrics(), now: clock.now }),
+      generation: () => generation,
+      generate: (identity) => {
+        const resources = meshResources([`10.0.0.${ip++}`]); // new endpoints: not the previous snapshot's
+        latest.set(identity.id, new WeakRef(resources.endpoints![0]));
+        return resources;
+      },
+    });
+    const nodes = ["pp-1", "pp-2"].map((pod, i) => {
+      const node = create(NodeSchema, {
+        id: `sidecar~10.0.0.${9 - i}~${pod}.default~default.svc.cluster.local`,
+      });
+      return { node, identity: parseProxyIdentity(node) };
+    });
+    for (const { node, identity } of nodes) {
+      pipeline.provider.onProxyConnected?.(identity, node);
+      await pipeline.provider.snapshotFor(identity, node);
+    }
+    generation = {};
+    const preparing = pipeline.prepare(); // runs up to its first await: the first node's generation
+    pipeline.provider.onProxyDisconnected?.(nodes[1].identity);
+    await preparing;
+    await collect();
+    expect(latest.get(nodes[1].identity.id)!.deref()).toBeUndefined(); // prepared after it left: not kept
+    expect(latest.get(nodes[0].identity.id)!.deref()).toBeDefined(); // still connected: its prepared snapshot
+  });
 });
