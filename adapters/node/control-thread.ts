@@ -12,7 +12,7 @@ import type { StartControlOptions } from "./start-control.ts";
  * still live at the next is promoted, to be collected by a full GC later. With 48 MB semi-spaces (a young
  * generation of 144 MB: two semi-spaces and as much again for large objects) an endpoint change to 500 proxies
  * (~22 MB allocated) fits between two of the idle-time scavenges idle-collector.ts runs, so none runs during the
- * push: the per-change p50 fell by ~20 ms and the old generation grew by 1.7 MB per change instead of 2.5, 1.4 since
+ * push: the per-change p50 fell by ~20 ms and the old generation grew by 1.7 MB per change, not 2.5
  * (bench/README.md, "Idle-time collections"; V8's default is 16 MB, and 32 MB until then). The main thread's young
  * generation is fixed when Node starts, a worker's when it is created: hence the worker. A V8 flag given to node
  * (`--max-semi-space-size`) wins over it.

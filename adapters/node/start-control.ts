@@ -20,8 +20,8 @@ export interface StartControlOptions {
   /** Longest a debounced push waits after the first change of a burst (default 10 s). */
   readonly maxDelayMs?: number;
   /**
-   * Run full GCs while the event loop is idle (`idle-collector.ts`). For a control plane with a thread of its
-   * own (`weft control`'s worker): the collections block everything else on the thread for ~150 ms per 100 MB live.
+   * Run GCs while the event loop is idle (`idle-collector.ts`). For a control plane with a thread of its own
+   * (`weft control`'s worker): a full collection blocks everything else on the thread, ~150 ms per 100 MB live.
    */
   readonly collectWhenIdle?: boolean;
 }

@@ -88,7 +88,8 @@ export function createXdsPipeline(config: XdsPipelineConfig): XdsPipeline {
     const before = lastPublish.get(identity.id) ?? Promise.resolve(undefined);
     const next = before.then(() => generateAndPublish(identity));
     lastPublish.set(identity.id, next);
-    forgetWhenSettled(identity.id, next);
+    // A connected node's entry goes when it disconnects (onProxyDisconnected): no extra promise per push.
+    if (!connected.has(identity.id)) forgetWhenSettled(identity.id, next);
     return next;
   }
 

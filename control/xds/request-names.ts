@@ -39,13 +39,11 @@ export interface NameLists {
 
 export function createNameLists(): NameLists {
   /** Insertion order is recency: the least recently used list comes first. */
-  const lists = new Map<
-    string,
-    { readonly key: string; readonly names: readonly string[]; readonly bytes: number }
-  >();
+  type Entry = { readonly key: string; readonly names: readonly string[]; readonly bytes: number };
+  const lists = new Map<string, Entry>();
   let kept = 0;
   /** The most recently used entry: hundreds of streams in a row send the same list, and need not move it. */
-  let newest: { readonly key: string } | undefined;
+  let newest: Entry | undefined;
   return {
     lookup(run) {
       if (run.length > SHARE_MAX_BYTES) return undefined;
